@@ -1,0 +1,254 @@
+"""Who may do what on the tickets and timers pages and endpoints, derived from the roles'
+permissions as data (DEFAULT_ROLES), for every default role and an anonymous visitor. The
+pattern is tests/auth/test_permissions.py's: denied is 403 (anonymous: a redirect to /login
+for pages, 401 for the API) and a refused write changes nothing."""
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from ticketing.auth.permissions import DEFAULT_ROLES, all_permissions
+from ticketing.extensions import db
+from ticketing.tickets.models import Ticket, TicketEvent
+from ticketing.timers.models import Calendar, CalendarDay, Notification, SlaPolicy
+
+PASSWORD = "correct-horse-9"
+ANONYMOUS = "anonymous"
+OPEN = "tickets.create"  # /call and opening a ticket check it inside the view
+
+
+def _grants(role: str) -> set[str]:
+    perms = DEFAULT_ROLES[role][2]
+    return set(all_permissions()) if perms is None else set(perms)
+
+
+# (method, path, permissions required, body). Paths name the world's ids in braces; `new_*`
+# ids are made fresh for each request, so an allowed write never spoils the next one.
+ENDPOINTS = [
+    # pages: tickets
+    ("GET", "/call", (OPEN,), None),
+    ("GET", "/call?phone=13800138000", (OPEN,), None),
+    ("POST", "/tickets/new", (OPEN,), lambda f: {
+        "kind": "consult", "caller_phone": "13900000000", "channel": "phone",
+        "priority": "normal", "description": "来电咨询"}),
+    ("GET", "/tickets", ("tickets.view",), None),
+    ("GET", "/tickets/{ticket_id}", ("tickets.view",), None),
+    ("POST", "/tickets/{new_ticket_id}/events/suspend", ("tickets.view", "tickets.suspend"),
+     lambda f: {"version": str(f["new_ticket_version"]), "reason": "等待客户"}),
+    ("GET", "/workflow", (), None),
+    # pages: timers
+    ("GET", "/escalations", ("escalations.view",), None),
+    ("GET", "/notifications", (), None),
+    ("POST", "/notifications/read", (), lambda f: {}),
+    ("GET", "/sla/policies", ("sla.manage",), None),
+    ("GET", "/sla/policies/new", ("sla.manage",), None),
+    ("POST", "/sla/policies/new", ("sla.manage",),
+     lambda f: {**_policy(f, f"策略{f['n']()}"), **f.free_scope()}),
+    ("GET", "/sla/policies/{policy_id}/edit", ("sla.manage",), None),
+    ("POST", "/sla/policies/{policy_id}/edit", ("sla.manage",),
+     lambda f: _policy(f, f"改名{f['n']()}")),
+    ("GET", "/sla/calendars", ("sla.manage",), None),
+    ("GET", "/sla/calendars/new", ("sla.manage",), None),
+    ("POST", "/sla/calendars/new", ("sla.manage",), lambda f: _calendar(f"日历{f['n']()}")),
+    ("GET", "/sla/calendars/{calendar_id}", ("sla.manage",), None),
+    ("POST", "/sla/calendars/{calendar_id}", ("sla.manage",),
+     lambda f: _calendar(f"改名{f['n']()}")),
+    ("POST", "/sla/calendars/{calendar_id}/days", ("sla.manage",), lambda f: {
+        "day": f"2031-{1 + f['n']() % 12:02d}-{1 + f['n']() % 28:02d}", "kind": "holiday",
+        "note": "放假"}),
+    ("POST", "/sla/calendars/{calendar_id}/days/{new_day_id}/delete", ("sla.manage",),
+     lambda f: {}),
+    # API: tickets
+    ("POST", "/api/v1/tickets", (OPEN,), lambda f: {
+        "kind": "consult", "caller_phone": "13900000000", "description": "来电咨询"}),
+    ("GET", "/api/v1/tickets", ("tickets.view",), None),
+    ("GET", "/api/v1/tickets/{ticket_id}", ("tickets.view",), None),
+    ("POST", "/api/v1/tickets/{new_ticket_id}/transitions", ("tickets.view", "tickets.suspend"),
+     lambda f: {"event": "suspend", "version": f["new_ticket_version"],
+                "fields": {"reason": "等待客户"}}),
+    ("GET", "/api/v1/tickets/{ticket_id}/history", ("tickets.view",), None),
+    ("GET", "/api/v1/workflows", (), None),
+    ("POST", "/api/v1/screen-pop", ("customers.view",), lambda f: {"phone": "13800138000"}),
+    # API: timers
+    ("GET", "/api/v1/tickets/{ticket_id}/clocks", ("tickets.view",), None),
+    ("GET", "/api/v1/notifications", (), None),
+    ("POST", "/api/v1/notifications/read", (), lambda f: {}),
+]
+
+ALLOWED_STATUS = {("page", "GET"): 200, ("page", "POST"): 302,
+                  ("api", "GET"): 200, ("api", "POST"): 201}
+API_POST_200 = {"/api/v1/screen-pop", "/api/v1/notifications/read"}
+
+
+def _policy(f, name):
+    return {"name": name, "kind": "", "priority": "", "customer_tier": "",
+            "response_minutes": "30", "resolution_minutes": "480", "warn_before_minutes": "30",
+            "level2_after_minutes": "60", "level3_after_minutes": "240",
+            "calendar_id": str(f["calendar_id"]), "active": "y"}
+
+
+def _calendar(name):
+    return {"name": name, "timezone": "Asia/Shanghai", "day0": "09:00-18:00",
+            "day1": "09:00-18:00", "day2": "09:00-18:00", "day3": "09:00-18:00",
+            "day4": "09:00-18:00", "day5": "", "day6": ""}
+
+
+def _kind(path: str) -> str:
+    return "api" if path.startswith("/api/") else "page"
+
+
+def _expected(role: str, method: str, path: str, required) -> int:
+    if role == ANONYMOUS:
+        return 401 if _kind(path) == "api" else 302
+    if set(required) <= _grants(role):
+        if method == "POST" and path.split("?")[0] in API_POST_200 or (
+                _kind(path) == "api" and "/transitions" in path):
+            return 200
+        return ALLOWED_STATUS[(_kind(path), method)]
+    return 403
+
+
+class World(dict):
+    """The ids the requests aim at; `new_ticket_id` / `new_day_id` are made on first use and
+    kept until `fresh()`, so a row's path and body name the same new record."""
+
+    def __init__(self, app, ids):
+        super().__init__(ids)
+        self.app, self.counter = app, iter(range(1000, 10 ** 9))
+        self["n"] = lambda: next(self.counter)
+
+    def free_scope(self) -> dict:
+        """A kind/priority/tier no policy covers yet (a new policy must not overlap one)."""
+        from itertools import product
+        from ticketing.timers.models import KINDS, PRIORITIES, TIERS
+        with self.app.app_context():
+            taken = {tuple(row) for row in db.session.execute(select(
+                SlaPolicy.kind, SlaPolicy.priority, SlaPolicy.customer_tier))}
+            db.session.remove()
+        for scope in product(KINDS, PRIORITIES, TIERS):
+            if scope not in taken:
+                return dict(zip(("kind", "priority", "customer_tier"), scope))
+        raise AssertionError("every scope is taken")
+
+    def fresh(self):
+        for key in ("new_ticket_id", "new_ticket_version", "new_day_id"):
+            self.pop(key, None)
+
+    def __missing__(self, key):
+        from datetime import date
+        from ticketing.tickets.operations import open_ticket
+        from ticketing.timers.operations import add_calendar_day
+        with self.app.app_context():
+            if key in ("new_ticket_id", "new_ticket_version"):
+                ticket = open_ticket(None, kind="consult", caller_phone="13800138000",
+                                     description="权限测试")
+                db.session.commit()
+                self["new_ticket_id"], self["new_ticket_version"] = ticket.id, ticket.version
+            elif key == "new_day_id":
+                calendar = db.session.get(Calendar, self["calendar_id"])
+                n = next(self.counter)
+                day = add_calendar_day(calendar, date(2032, 1 + n % 12, 1 + n % 28), "workday",
+                                       "调休")
+                db.session.commit()
+                self["new_day_id"] = day.id
+            else:
+                raise KeyError(key)
+            db.session.remove()
+        return self[key]
+
+
+@pytest.fixture
+def world(app):
+    from ticketing.tickets.operations import open_ticket
+    with app.app_context():
+        ticket = open_ticket(None, kind="consult", caller_phone="13800138000",
+                             description="权限测试")
+        db.session.commit()
+        ids = {"ticket_id": ticket.id,
+               "policy_id": db.session.scalar(select(func.min(SlaPolicy.id))),
+               "calendar_id": db.session.scalar(select(func.min(Calendar.id)))}
+        db.session.remove()
+    assert ids["policy_id"] and ids["calendar_id"]
+    return World(app, ids)
+
+
+def _snapshot(app) -> dict:
+    """Everything a write on these pages could change."""
+    with app.app_context():
+        tickets = {t.id: (t.state, t.version) for t in db.session.scalars(select(Ticket))}
+        history = db.session.scalar(select(func.count(TicketEvent.id)))
+        policies = {p.id: (p.name, p.response_minutes, p.active)
+                    for p in db.session.scalars(select(SlaPolicy))}
+        calendars = {c.id: (c.name, c.weekly_hours) for c in db.session.scalars(select(Calendar))}
+        days = sorted(db.session.scalars(select(CalendarDay.id)))
+        unread = db.session.scalar(select(func.count(Notification.id)).where(
+            Notification.read_at.is_(None)))
+        db.session.remove()
+    return {"tickets": tickets, "history": history, "policies": policies,
+            "calendars": calendars, "days": days, "unread": unread}
+
+
+@pytest.mark.parametrize("role", [*DEFAULT_ROLES, ANONYMOUS])
+def test_every_ticket_and_timer_route_allows_exactly_the_roles_holding_its_permissions(
+        app, client, make_user, world, role):
+    if role != ANONYMOUS:
+        # In the department consult tickets start in, so "theirs" holds for every role.
+        user = make_user(role, "operations")
+        assert client.post("/login", data={"username": user.username,
+                                           "password": PASSWORD}).status_code == 302
+    mismatches = []
+    for method, template, required, body in ENDPOINTS:
+        world.fresh()
+        path = template.format_map(world)
+        expected = _expected(role, method, path, required)
+        payload = body(world) if body else None
+        before = _snapshot(app) if method != "GET" and expected in (302, 401, 403) \
+            and not (expected == 302 and role != ANONYMOUS) else None
+        if _kind(path) == "api":
+            response = client.open(path, method=method, json=payload)
+        else:
+            response = client.open(path, method=method, data=payload)
+        if response.status_code != expected:
+            mismatches.append(f"{method} {path}: {response.status_code}, expected {expected}")
+            continue
+        if expected in (401, 403) and _kind(path) == "api":
+            assert response.get_json()["error"] in ("forbidden", "unauthenticated")
+        elif expected == 403:
+            assert "text/html" in response.content_type
+        if role == ANONYMOUS and _kind(path) == "page":
+            assert response.headers["Location"].startswith("/login?next=")
+        if before is not None and _snapshot(app) != before:
+            mismatches.append(f"{method} {path} was refused but changed data")
+    assert mismatches == []
+
+
+def test_an_allowed_write_does_change_data(app, client, make_user, world):
+    """The snapshot sees the writes the matrix refuses (so "changed nothing" means something)."""
+    user = make_user("admin", "management")
+    client.post("/login", data={"username": user.username, "password": PASSWORD})
+    for method, template, _required, body in ENDPOINTS:
+        if method != "POST" or "notifications" in template or "screen-pop" in template:
+            continue
+        world.fresh()
+        path = template.format_map(world)
+        payload = body(world)
+        before = _snapshot(app)
+        if _kind(path) == "api":
+            response = client.open(path, method=method, json=payload)
+        else:
+            response = client.open(path, method=method, data=payload)
+        assert response.status_code in (200, 201, 302), (path, response.status_code)
+        assert _snapshot(app) != before, path
+
+
+def test_the_table_covers_every_route_of_tickets_and_timers(app):
+    covered = {(m, re.sub(r"\{\w+\}", "<id>", t.split("?")[0])) for m, t, _r, _b in ENDPOINTS}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] not in ("tickets", "tickets_api", "timers", "timers_api"):
+            continue
+        path = re.sub(r"<[^>]+>", "<id>", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (method, path.replace("/events/<id>", "/events/suspend")) not in covered:
+                missing.append(f"{method} {path}")
+    assert missing == []

@@ -1,0 +1,1 @@
+"""Accounts: departments, users, roles with permissions as data, API tokens, login."""

@@ -1,0 +1,33 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, PasswordField, SelectChoice, SelectField, SelectMultipleField,
+                     StringField)
+from wtforms.validators import DataRequired, Length, Optional
+
+
+# Each language is named in its own tongue, so nobody has to read a foreign one to switch.
+LANGUAGE_CHOICES = [SelectChoice("zh", "中文"), SelectChoice("en", "English")]
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=60)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Remember me"))
+
+
+class PreferencesForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=60)])
+    full_name = StringField(_l("Full name"), validators=[Optional(), Length(max=100)])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)])
+    department = SelectField(_l("Department"), choices=[], validate_choice=False)
+    roles = SelectMultipleField(_l("Roles"), choices=[], validate_choice=False)
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    active = BooleanField(_l("Active"), default=True)
+
+
+class RolePermissionsForm(FlaskForm):
+    permissions = SelectMultipleField(_l("Permissions"), choices=[], validate_choice=False)

@@ -1,0 +1,179 @@
+"""Login, logout, preferences, and the admin pages for users and roles."""
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
+                   url_for)
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from ticketing.auth import operations as ops
+from ticketing.auth.forms import LoginForm, PreferencesForm, RolePermissionsForm, UserForm
+from ticketing.auth.models import Department, Role, User
+from ticketing.auth.permissions import all_permissions, permission_required
+from ticketing.forms import attach_errors
+from ticketing.extensions import db, limiter, remote_address_and_username
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: never bounce a fresh login to another host. Browsers read a
+    # backslash as a slash and drop tabs and newlines ("/\t/evil" is "//evil"): refuse both.
+    if target and target.startswith("/") and not target.startswith("//") \
+            and "\\" not in target and target.isprintable():
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, key_func=remote_address_and_username, methods=["POST"],
+               deduct_when=lambda response: bool(g.get("login_failed")))
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = ops.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+        g.login_failed = True
+        form.password.errors.append(_("Wrong username or password."))
+    elif request.method == "POST":
+        g.login_failed = True
+    return render_template("auth/login.html", form=form), (200 if request.method == "GET"
+                                                           or not g.get("login_failed") else 401)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@permission_required()
+def preferences():
+    form = PreferencesForm(obj=current_user)
+    if form.validate_on_submit():
+        ops.update_user(current_user, locale=form.locale.data)
+        db.session.commit()
+        flash(_("Preferences saved."), "success")
+        return redirect(url_for("auth.preferences"))
+    return render_template("auth/preferences.html", form=form)
+
+
+# --- admin: users -----------------------------------------------------------------------
+
+def _fill_user_choices(form: UserForm) -> None:
+    locale = str(get_locale() or "")
+    depts = db.session.scalars(select(Department).order_by(Department.id)).all()
+    form.department.choices = [SelectChoice("", "—")] + [
+        SelectChoice(d.code, d.display_name(locale)) for d in depts]
+    roles = db.session.scalars(select(Role).order_by(Role.id)).all()
+    form.roles.choices = [SelectChoice(r.name, r.display_name(locale) or r.name) for r in roles]
+
+
+@bp.route("/admin/users")
+@permission_required("users.manage")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("auth/users.html", users=rows)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@permission_required("users.manage")
+def user_new():
+    form = UserForm()
+    _fill_user_choices(form)
+    if form.validate_on_submit():
+        try:
+            user = ops.create_user(form.username.data, form.password.data or "",
+                                   form.roles.data, form.department.data or None,
+                                   full_name=form.full_name.data or "",
+                                   locale=form.locale.data)
+            user.active = form.active.data
+            db.session.commit()
+        except ops.InvalidInput as exc:
+            db.session.rollback()
+            _attach_errors(form, exc.extra["fields"])
+        else:
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=None), (
+        400 if form.errors else 200)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@permission_required("users.manage")
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    # Not obj=user: its department and roles are rows, the form's fields hold codes.
+    form = UserForm(data={"username": user.username, "full_name": user.full_name,
+                          "department": user.department.code if user.department else "",
+                          "roles": [r.name for r in user.roles], "locale": user.locale,
+                          "active": user.active})
+    _fill_user_choices(form)
+    form.username.data = user.username  # usernames are permanent
+    if form.validate_on_submit():
+        try:
+            ops.update_user(user, full_name=form.full_name.data or "",
+                            department_code=form.department.data or "",
+                            role_names=form.roles.data, active=form.active.data,
+                            locale=form.locale.data, password=form.password.data or None)
+            db.session.commit()
+        except ops.InvalidInput as exc:
+            db.session.rollback()
+            _attach_errors(form, exc.extra["fields"])
+        else:
+            flash(_("User %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=user), (
+        400 if form.errors else 200)
+
+
+def _attach_errors(form, fields: dict) -> None:
+    for message in attach_errors(form, fields, {"role": "roles"}):
+        flash(message, "error")
+
+
+# --- admin: roles -----------------------------------------------------------------------
+
+@bp.route("/admin/roles")
+@permission_required("roles.manage")
+def roles():
+    rows = db.session.scalars(select(Role).order_by(Role.id)).all()
+    return render_template("auth/roles.html", roles=rows, permissions=all_permissions())
+
+
+@bp.route("/admin/roles/<int:role_id>", methods=["GET", "POST"])
+@permission_required("roles.manage")
+def role_edit(role_id: int):
+    role = db.get_or_404(Role, role_id)
+    catalogue = all_permissions()
+    form = RolePermissionsForm()
+    form.permissions.choices = [SelectChoice(code, str(label)) for code, label in catalogue.items()]
+    if request.method == "GET":
+        form.permissions.data = sorted(role.permissions)
+    if form.validate_on_submit():
+        try:
+            ops.set_role_permissions(role, form.permissions.data)
+            db.session.commit()
+        except ops.InvalidInput as exc:
+            db.session.rollback()
+            _attach_errors(form, exc.extra["fields"])
+        else:
+            flash(_("Permissions of %(role)s saved.", role=role.label or role.name), "success")
+            return redirect(url_for("auth.roles"))
+    return render_template("auth/role_form.html", form=form, role=role, permissions=catalogue), (
+        400 if form.errors else 200)

@@ -1,0 +1,157 @@
+"""Customer operations: validate, change, record history; flush, never commit."""
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from ticketing.auth.operations import InvalidInput
+from ticketing.clock import utcnow
+from ticketing.customers.models import TIERS, Customer, CustomerChange, CustomerPhone
+from ticketing.errors import Conflict
+from ticketing.extensions import db
+
+TRACKED_FIELDS = ("account_no", "name", "address", "area", "tier", "notes")
+_PHONE_JUNK = re.compile(r"[\s\-().]")
+_PHONE_OK = re.compile(r"^\+?\d{5,20}$")
+_ACCOUNT_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_]{0,39}$")
+LIMITS = {"name": 100, "address": 255, "area": 100, "notes": 4000}
+
+
+def normalise_phone(raw: str) -> str | None:
+    """Digits with an optional leading +, or None when it is not a phone number."""
+    cleaned = _PHONE_JUNK.sub("", raw or "")
+    return cleaned if _PHONE_OK.match(cleaned) else None
+
+
+def _validate(data: dict, customer: Customer | None) -> tuple[dict, list[str] | None]:
+    errors: dict[str, list[str]] = {}
+    values = {}
+    for field in TRACKED_FIELDS:
+        if field not in data:
+            continue
+        value = data[field]
+        value = "" if value is None else str(value).strip()
+        values[field] = value
+    if customer is None:
+        for field in ("account_no", "name"):
+            if not values.get(field):
+                errors[field] = [_("This field is required.")]
+    else:
+        for field in ("account_no", "name"):
+            if field in values and not values[field]:
+                errors[field] = [_("This field is required.")]
+    account = values.get("account_no")
+    if account and field_ok(errors, "account_no"):
+        if not _ACCOUNT_OK.match(account):
+            errors["account_no"] = [_("Use up to 40 letters, digits, dashes or underscores.")]
+        else:
+            clash = db.session.scalar(select(Customer.id).where(Customer.account_no == account))
+            if clash is not None and (customer is None or clash != customer.id):
+                errors["account_no"] = [_("Another customer has this account number.")]
+    for field, limit in LIMITS.items():
+        if len(values.get(field, "")) > limit:
+            errors[field] = [_("At most %(n)d characters.", n=limit)]
+    if "tier" in values:
+        values["tier"] = values["tier"] or "ordinary"
+        if values["tier"] not in TIERS:
+            errors["tier"] = [_("Choose ordinary or VIP.")]
+    phones = None
+    if "phones" in data and data["phones"] is not None:
+        phones = []
+        raw_phones = data["phones"]
+        if isinstance(raw_phones, str):
+            raw_phones = [p for p in re.split(r"[,;\n]", raw_phones) if p.strip()]
+        bad = []
+        for raw in raw_phones:
+            number = normalise_phone(str(raw))
+            if number is None:
+                bad.append(str(raw))
+            elif number not in phones:
+                phones.append(number)
+        if bad:
+            errors["phones"] = [_("Not a phone number: %(value)s", value=b) for b in bad]
+        elif len(phones) > 10:
+            errors["phones"] = [_("At most 10 phone numbers.")]
+    if errors:
+        raise InvalidInput(errors)
+    return values, phones
+
+
+def field_ok(errors: dict, field: str) -> bool:
+    return field not in errors
+
+
+def create_customer(actor, data: dict) -> Customer:
+    values, phones = _validate(data, None)
+    customer = Customer(**{"tier": "ordinary", **values})
+    customer.phones = [CustomerPhone(number=n) for n in (phones or [])]
+    db.session.add(customer)
+    db.session.flush()
+    snapshot = {f: [None, getattr(customer, f)] for f in TRACKED_FIELDS}
+    snapshot["phones"] = [None, customer.phone_numbers]
+    db.session.add(CustomerChange(customer_id=customer.id, actor_id=_actor_id(actor),
+                                  action="create", changes=snapshot))
+    db.session.flush()
+    return customer
+
+
+def update_customer(actor, customer: Customer, data: dict,
+                    expected_version: int | None = None) -> Customer:
+    if expected_version is not None and expected_version != customer.version:
+        raise Conflict("stale_version",
+                       _("Someone else changed this customer first; reload and try again."),
+                       current_version=customer.version)
+    values, phones = _validate(data, customer)
+    changes = {}
+    for field, value in values.items():
+        old = getattr(customer, field)
+        if old != value:
+            changes[field] = [old, value]
+            setattr(customer, field, value)
+    if phones is not None and phones != customer.phone_numbers:
+        changes["phones"] = [customer.phone_numbers, phones]
+        keep = {p.number: p for p in customer.phones}
+        customer.phones = [keep.get(n) or CustomerPhone(number=n) for n in phones]
+    if changes:
+        # Touch the row itself too: a phones-only change must still bump the version (so a
+        # concurrent editor gets a conflict) and updated_at.
+        customer.updated_at = utcnow()
+        db.session.add(CustomerChange(customer_id=customer.id, actor_id=_actor_id(actor),
+                                      action="update", changes=changes))
+        db.session.flush()
+    return customer
+
+
+def _actor_id(actor) -> int | None:
+    return getattr(actor, "id", None)
+
+
+def find_customers(*, phone: str | None = None, account_no: str | None = None,
+                   q: str | None = None, after_id: int | None = None, limit: int = 50):
+    """Customers matching every given filter, in id order, for keyset paging."""
+    stmt = select(Customer).order_by(Customer.id).limit(limit)
+    if phone:
+        number = normalise_phone(phone)
+        if number is None:
+            raise InvalidInput({"phone": [_("Not a phone number: %(value)s", value=phone)]})
+        stmt = stmt.where(Customer.id.in_(
+            select(CustomerPhone.customer_id).where(CustomerPhone.number == number)))
+    if account_no:
+        stmt = stmt.where(Customer.account_no == account_no.strip())
+    if q:
+        # The user's text is literal (a "%" or "_" is no wildcard) and, as on SQLite, the
+        # match ignores case on PostgreSQL too.
+        text = q.strip()
+        stmt = stmt.where(or_(*(column.icontains(text, autoescape=True) for column in (
+            Customer.name, Customer.address, Customer.account_no))))
+    if after_id:
+        stmt = stmt.where(Customer.id > after_id)
+    return db.session.scalars(stmt).all()
+
+
+def customers_by_phone(phone: str) -> list[Customer]:
+    number = normalise_phone(phone)
+    if number is None:
+        return []
+    return db.session.scalars(select(Customer).join(CustomerPhone).where(
+        CustomerPhone.number == number).order_by(Customer.id)).unique().all()

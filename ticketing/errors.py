@@ -1,0 +1,142 @@
+"""One error shape: JSON `{"error", "message", ...}` under /api, an HTML page elsewhere."""
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from workflows.errors import EventNotAllowed, GuardRefused, UnknownEvent
+
+ERROR_CODES = {
+    400: "invalid_input",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+class ApiError(Exception):
+    """Raised by operations and views for an expected refusal; rendered by the handlers below."""
+
+    def __init__(self, status: int, code: str, message: str, **extra):
+        super().__init__(message)
+        self.status, self.code, self.message, self.extra = status, code, message, extra
+
+
+class Conflict(ApiError):
+    def __init__(self, code: str, message: str, **extra):
+        super().__init__(409, code, message, **extra)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, **extra):
+    if wants_json():
+        body = {"error": code, "message": message, **extra}
+        return jsonify(body), status
+    return render_template("error.html", status=status, code=code, message=message,
+                           extra=extra), status
+
+
+def _http_exception(error: HTTPException):
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    extra = {}
+    messages = data.get("messages")
+    if messages:
+        # webargs nests field errors by location ("json", "query"); clients want the fields.
+        fields = {}
+        for location_errors in messages.values():
+            if isinstance(location_errors, dict):
+                fields.update(location_errors)
+        extra["fields"] = fields or messages
+        status = 400
+    code = ERROR_CODES.get(status, "error")
+    if status == 400 and getattr(error, "description", "").startswith("The CSRF"):
+        code = "csrf_failed"
+    message = error.description if status != 500 else _("Internal error")
+    if extra.get("fields"):
+        message = _("Some fields are invalid.")
+    response = error_response(status, code, message, **extra)
+    headers = data.get("headers") or getattr(error, "headers", None)
+    if headers and isinstance(response, tuple):
+        body, st = response
+        return body, st, headers
+    return response
+
+
+def _api_error(error: ApiError):
+    from ticketing.extensions import db
+    db.session.rollback()  # a refusal after a flush must not leave the flushed rows behind
+    return error_response(error.status, error.code, error.message, **error.extra)
+
+
+def _stale(error: StaleDataError):
+    from ticketing.extensions import db
+    db.session.rollback()
+    return error_response(409, "stale_version",
+                          _("Someone else changed this record first; reload and try again."))
+
+
+def describe_workflow_error(error) -> tuple[int, str, str, dict]:
+    """(status, code, translated message, extra) for a refusal from workflows/, whose own
+    messages are English because it knows no Flask-Babel."""
+    from ticketing.tickets.labels import event_label, guard_reasons, state_label
+
+    def action(name):
+        return _("%(label)s (%(name)s)", label=event_label(name), name=name)
+
+    if isinstance(error, UnknownEvent):
+        message = _("There is no action %(name)s.", name=error.event)
+        return 400, "unknown_event", message, {"fields": {"event": [message]}}
+    if isinstance(error, EventNotAllowed):
+        allowed = ", ".join(str(action(name)) for name in error.allowed) or _("none")
+        message = _("%(action)s is not allowed while the ticket is in state %(state)s. "
+                    "Allowed actions: %(allowed)s.", action=action(error.event),
+                    state=_("%(label)s (%(name)s)", label=state_label(error.state),
+                            name=error.state),
+                    allowed=allowed)
+        return 409, "event_not_allowed", message, {
+            "state": error.state, "event": error.event, "allowed_events": list(error.allowed)}
+    reasons = list(getattr(error, "messages", []))
+    guards = list(getattr(error, "guards", []))
+    message = _("%(action)s was refused: %(reasons)s", action=action(error.event),
+                reasons=" ".join(guard_reasons(guards, reasons)))
+    return 409, "guard_refused", message, {"event": error.event, "reasons": reasons,
+                                           "guards": guards}
+
+
+def _workflow_error(error):
+    from ticketing.extensions import db
+    db.session.rollback()
+    status, code, message, extra = describe_workflow_error(error)
+    return error_response(status, code, message, **extra)
+
+
+def _unexpected(error: Exception):
+    from ticketing.extensions import db
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        return _http_exception(error)
+    import logging
+    logging.getLogger("ticketing").exception("unhandled error", exc_info=error)
+    return _http_exception(InternalServerError())
+
+
+def register_error_handlers(app) -> None:
+    app.register_error_handler(HTTPException, _http_exception)
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(EventNotAllowed, _workflow_error)
+    app.register_error_handler(GuardRefused, _workflow_error)
+    app.register_error_handler(UnknownEvent, _workflow_error)
+    if not app.testing:
+        app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,1 @@
+"""The home page per role and small shared pages."""

@@ -1,0 +1,29 @@
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user
+
+from ticketing.auth.permissions import permission_required
+from ticketing.extensions import db
+
+bp = Blueprint("main", __name__)
+
+# Areas add panels for the home page: fn(user) -> dict(title, template, context) or None.
+HOME_PANELS: list = []
+
+
+def home_panel(fn):
+    HOME_PANELS.append(fn)
+    return fn
+
+
+@bp.route("/")
+@permission_required()
+def home():
+    panels = [p for p in (fn(current_user) for fn in HOME_PANELS) if p]
+    return render_template("main/home.html", panels=panels)
+
+
+@bp.route("/healthz")
+def health():
+    db.session.execute(db.text("SELECT 1"))
+    return {"status": "ok", "database": db.engine.dialect.name,
+            "version": current_app.config.get("VERSION", "0.1.0")}

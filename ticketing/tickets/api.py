@@ -1,0 +1,173 @@
+"""API: tickets, their transitions and history, the workflow as data, the phone system's
+screen pop. Handlers parse, check a can_* predicate, call one operation and commit once."""
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
+from ticketing.auth.operations import InvalidInput
+from ticketing.auth.permissions import forbidden, permission_required
+from ticketing.customers.operations import customers_by_phone, normalise_phone
+from ticketing.errors import ApiError, Conflict
+from ticketing.extensions import db
+from ticketing.tickets import operations as ops, queries
+from ticketing.tickets.labels import (CHANNEL_LABELS, FIELD_LABELS, KIND_LABELS,
+                                      PRIORITY_LABELS, STATUS_LABELS, event_label, state_label)
+from ticketing.tickets.models import Ticket, TicketEvent
+from ticketing.tickets.permissions import can_fire_event, can_open_ticket, can_view_ticket
+from ticketing.tickets.schemas import (HistorySchema, ScreenPopResultSchema, ScreenPopSchema,
+                                       TicketCreateSchema, TicketDetailSchema, TicketPageSchema,
+                                       TicketQuerySchema, TransitionResultSchema,
+                                       TransitionSchema, WorkflowSchema)
+from workflows.machine import ticket_workflow
+from workflows.tickets import KINDS, LEAVES
+
+blp = ApiBlueprint("tickets_api", __name__, url_prefix="/api/v1", description="Tickets (工单)")
+
+
+def _errors(*statuses):
+    """Document the error responses an endpoint can give, all in the one error shape."""
+
+    def decorator(view):
+        for status in statuses:
+            view = blp.alt_response(status, schema=ApiErrorSchema)(view)
+        return view
+
+    return decorator
+
+
+def _ticket_or_404(ticket_id: int) -> Ticket:
+    """The ticket, or 404 alike when it does not exist and when the user may not see it."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None or not can_view_ticket(current_user, ticket):
+        raise ApiError(404, "not_found", _("No such ticket."))
+    return ticket
+
+
+@blp.route("/tickets", methods=["POST"])
+@blp.arguments(TicketCreateSchema)
+@blp.response(201, TicketDetailSchema)
+@_errors(400, 401, 403)
+@permission_required()
+def create_ticket(data):
+    """Open a ticket for a call (by customer or caller phone); it starts in `<kind>_new`."""
+    if not can_open_ticket(current_user):
+        raise forbidden()
+    ticket = ops.open_ticket(current_user, **data)
+    db.session.commit()
+    return ticket, 201, {"Location": url_for("tickets_api.get_ticket", ticket_id=ticket.id)}
+
+
+@blp.route("/tickets", methods=["GET"])
+@blp.arguments(TicketQuerySchema, location="query")
+@blp.response(200, TicketPageSchema)
+@_errors(400, 401, 403)
+@permission_required("tickets.view")
+def list_tickets(args):
+    """Tickets you may see, newest first; pass next_cursor back as cursor for the next page."""
+    rows, next_cursor = queries.ticket_list(current_user, **args)
+    return {"items": rows, "next_cursor": next_cursor}
+
+
+@blp.route("/tickets/<int:ticket_id>", methods=["GET"])
+@blp.response(200, TicketDetailSchema)
+@_errors(401, 403, 404)
+@permission_required("tickets.view")
+def get_ticket(ticket_id):
+    """One ticket with the events you may fire on it now (404 if you may not see it)."""
+    return _ticket_or_404(ticket_id)
+
+
+@blp.route("/tickets/<int:ticket_id>/transitions", methods=["POST"])
+@blp.arguments(TransitionSchema)
+@blp.response(200, TransitionResultSchema)
+@_errors(400, 401, 403, 404, 409)
+@permission_required("tickets.view")
+def fire_transition(data, ticket_id):
+    """Fire a workflow event with the version you read.
+
+    400: unknown event or invalid fields; 403: you may not fire it on this ticket;
+    409: not allowed in the ticket's state (event_not_allowed), someone changed the ticket
+    since you read it (stale_version), or a rule refused it (guard_refused).
+    """
+    ticket = _ticket_or_404(ticket_id)
+    event = data["event"]
+    if not can_fire_event(current_user, ticket, event):
+        raise forbidden(_("You may not do “%(action)s” on this ticket.",
+                          action=event_label(event)))
+    try:
+        history = ops.fire_event(current_user, ticket, event, data["fields"],
+                                 expected_version=data["version"])
+        db.session.commit()
+    except StaleDataError:
+        # Someone committed a change between our read and our write: show the fresh state.
+        db.session.rollback()
+        fresh = db.session.get(Ticket, ticket_id)
+        raise Conflict("stale_version",
+                       _("This ticket was changed by someone else (version %(current)d, you "
+                         "had %(yours)d); reload and try again.", current=fresh.version,
+                         yours=data["version"]),
+                       current_version=fresh.version, state=fresh.state) from None
+    return {"ticket": ticket, "history": history}
+
+
+@blp.route("/tickets/<int:ticket_id>/history", methods=["GET"])
+@blp.response(200, HistorySchema(many=True))
+@_errors(401, 403, 404)
+@permission_required("tickets.view")
+def ticket_history(ticket_id):
+    """The append-only timeline of the ticket, oldest first (there is no way to change it)."""
+    _ticket_or_404(ticket_id)
+    return db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                              .order_by(TicketEvent.id)).all()
+
+
+@blp.route("/workflows", methods=["GET"])
+@blp.response(200, WorkflowSchema)
+@_errors(401)
+@permission_required()
+def workflows():
+    """The ticket workflow as data (states, events, transitions) with translated labels."""
+    data = ticket_workflow.describe()
+    for state in data["states"]:
+        state["label"] = str(state_label(state["name"]))
+        for child in state["children"]:
+            child["state"] = f"{state['name']}_{child['name']}"
+            child["label"] = str(state_label(child["state"]))
+    for event in data["events"]:
+        event["label"] = str(event_label(event["name"]))
+        for name, field in event["fields"].items():
+            field["label"] = str(FIELD_LABELS.get(name, field["label"]))
+    data["labels"] = {
+        "states": {name: str(state_label(name)) for name in (*KINDS, *LEAVES)},
+        "statuses": {name: str(label) for name, label in STATUS_LABELS.items()},
+        "kinds": {name: str(label) for name, label in KIND_LABELS.items()},
+        "events": {event["name"]: event["label"] for event in data["events"]},
+        "priorities": {name: str(label) for name, label in PRIORITY_LABELS.items()},
+        "channels": {name: str(label) for name, label in CHANNEL_LABELS.items()},
+    }
+    return data
+
+
+@blp.route("/screen-pop", methods=["POST"])
+@blp.arguments(ScreenPopSchema)
+@blp.response(200, ScreenPopResultSchema)
+@_errors(400, 401, 403)
+@permission_required("customers.view")
+def screen_pop(data):
+    """For the phone system when a call arrives: who is calling, their open tickets (those
+    you may see), and whether the number opened a ticket within the repeat-caller window."""
+    number = normalise_phone(data["phone"])
+    if number is None:
+        raise InvalidInput({"phone": [_("Not a phone number: %(value)s", value=data["phone"])]})
+    customers = customers_by_phone(number)
+    return {
+        "phone": number,
+        "customers": customers,
+        "open_tickets": queries.open_tickets_for_caller(current_user, number,
+                                                        [c.id for c in customers]),
+        "repeat_caller": queries.is_repeat_caller(
+            number, current_app.config["REPEAT_CALLER_WINDOW_HOURS"]),
+    }

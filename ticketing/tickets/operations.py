@@ -1,0 +1,235 @@
+"""Ticket operations: open a ticket, fire a workflow event. They flush, never commit: the
+request, CLI command or timer that calls them commits once, so the state change, its history
+row and the timers set by signal receivers commit together or not at all."""
+import uuid
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ticketing.auth.models import Department, User
+from ticketing.auth.operations import InvalidInput
+from ticketing.clock import utcnow
+from ticketing.customers.models import Customer
+from ticketing.customers.operations import normalise_phone
+from ticketing.errors import Conflict
+from ticketing.extensions import db
+from ticketing.signals import ticket_opened, ticket_transitioned
+from ticketing.tickets.models import CHANNELS, PRIORITIES, Ticket, TicketEvent
+from workflows.errors import EventNotAllowed, UnknownEvent
+from workflows.machine import ticket_workflow
+from workflows.tickets import EVENTS, INITIAL_STATE, KINDS, kind_of_state, responded
+
+# Where each kind of ticket is handled first (SPEC §2): consults by operations, repairs
+# by dispatch, complaints by inspection. Department codes are reference data.
+FIRST_DEPARTMENT = {"consult": "operations", "repair": "dispatch", "complaint": "inspection"}
+TEXT_LIMIT = 4000
+
+
+def _department_by_code(code: str) -> Department | None:
+    # No autoflush: a half-applied transition flushed here would bump the version twice.
+    with db.session.no_autoflush:
+        return db.session.scalar(select(Department).where(Department.code == code))
+
+
+def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "normal",
+                customer_id: int | None = None, caller_phone: str = "", caller_name: str = "",
+                category: str = "", title: str = "", description: str = "") -> Ticket:
+    """A call becomes a ticket in the `new` sub-state of its kind."""
+    errors: dict[str, list[str]] = {}
+    if kind not in KINDS:
+        errors["kind"] = [_("Choose consult, repair or complaint.")]
+    if channel not in CHANNELS:
+        errors["channel"] = [_("Unknown channel.")]
+    if priority not in PRIORITIES:
+        errors["priority"] = [_("Unknown priority.")]
+    customer = None
+    if customer_id is not None:
+        customer = db.session.get(Customer, customer_id)
+        if customer is None:
+            errors["customer_id"] = [_("No such customer.")]
+    phone = ""
+    if caller_phone:
+        phone = normalise_phone(caller_phone) or ""
+        if not phone:
+            errors["caller_phone"] = [_("Not a phone number: %(value)s", value=caller_phone)]
+    if customer is None and not caller_phone and "customer_id" not in errors:
+        errors["customer_id"] = [_("Give the customer or the caller's phone number.")]
+    if not (description or "").strip():
+        errors["description"] = [_("Describe the caller's request.")]
+    for name, value, limit in (("description", description, TEXT_LIMIT), ("title", title, 200),
+                               ("category", category, 60), ("caller_name", caller_name, 100)):
+        if len(value or "") > limit:
+            errors[name] = [_("At most %(n)d characters.", n=limit)]
+    if errors:
+        raise InvalidInput(errors)
+    if customer is not None and customer.is_vip and PRIORITIES.index(priority) < 2:
+        priority = "high"  # key accounts take the priority channel (SPEC §7)
+    now = utcnow()
+    department = _department_by_code(FIRST_DEPARTMENT[kind])
+    ticket = Ticket(
+        number="T" + uuid.uuid4().hex[:23], kind=kind,  # replaced once the id is known
+        state=INITIAL_STATE[kind], priority=priority, channel=channel, customer=customer,
+        caller_phone=phone or (customer.phone_numbers[0] if customer and customer.phones else ""),
+        caller_name=(caller_name or (customer.name if customer else "")).strip(),
+        category=(category or "").strip(), title=(title or "").strip(),
+        description=description.strip(), department=department,
+        created_by_id=getattr(actor, "id", None), created_at=now, updated_at=now)
+    db.session.add(ticket)
+    db.session.flush()
+    # Numbers read like the seed's: GD + day + the row id, unique because the id is.
+    ticket.number = f"GD{now:%Y%m%d}{ticket.id:07d}"
+    history = TicketEvent(ticket_id=ticket.id, at=now, actor_id=getattr(actor, "id", None),
+                          event="open", from_state=None, to_state=ticket.state,
+                          note=ticket.description[:500], data={"kind": kind,
+                                                               "channel": channel})
+    db.session.add(history)
+    db.session.flush()
+    ticket_opened.send(ticket, actor=actor, at=now)
+    return ticket
+
+
+def event_text_limit(name: str) -> int:
+    """How long an event's text field may be: its ticket column's length, else TEXT_LIMIT."""
+    column = Ticket.__table__.columns.get(name)
+    return getattr(getattr(column, "type", None), "length", None) or TEXT_LIMIT
+
+
+def _clean_fields(event: str, raw: dict) -> dict:
+    """Type-check the event's fields (the workflow's guards check presence and ranges)."""
+    spec = EVENTS[event]["fields"]
+    errors: dict[str, list[str]] = {}
+    clean = {}
+    unknown = sorted(set(raw) - set(spec))
+    for name in unknown:
+        errors[name] = [_("This action takes no field %(name)s.", name=name)]
+    for name, meta in spec.items():
+        value = raw.get(name)
+        if value in (None, ""):
+            continue
+        kind = meta["type"]
+        if kind == "text":
+            value = str(value).strip()
+            # fault_type, incident_ref, receipt_person land in shorter columns than notes.
+            if len(value) > event_text_limit(name):
+                errors[name] = [_("At most %(n)d characters.", n=event_text_limit(name))]
+                continue
+        elif kind in ("int", "department", "user"):
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                errors[name] = [_("Give a whole number.")]
+                continue
+            if kind == "department":
+                dept = db.session.get(Department, value)
+                if dept is None or not dept.active:
+                    errors[name] = [_("No such department.")]
+                    continue
+            if kind == "user":
+                user = db.session.get(User, value)
+                if user is None or not user.active:
+                    errors[name] = [_("No such user.")]
+                    continue
+        elif kind == "kind":
+            value = str(value)
+            if value not in KINDS:
+                errors[name] = [_("Choose consult, repair or complaint.")]
+                continue
+        clean[name] = value
+    if errors:
+        raise InvalidInput(errors)
+    return clean
+
+
+def _apply_effects(ticket: Ticket, event: str, fields: dict, now) -> None:
+    """What an event records on the ticket besides its state (the machine set the state)."""
+    note = fields.get("note")
+    if "department_id" in fields:
+        ticket.department_id = fields["department_id"]
+    if event == "dispatch":
+        ticket.assignee_id = fields.get("assignee_id")
+    elif event in ("transfer", "issue_work_order", "assign"):
+        ticket.assignee_id = None  # a new department picks its own handler
+    if event == "verify_customer":
+        ticket.customer_verified_at = now
+    elif event == "classify_fault":
+        ticket.fault_type = fields["fault_type"]
+    elif event == "link_incident":
+        ticket.incident_ref = fields["incident_ref"]
+    elif event == "send_to_inspection":
+        ticket.department = _department_by_code("inspection") or ticket.department
+    elif event == "handle":
+        ticket.receipt_person = fields["receipt_person"]
+        ticket.customer_satisfaction = fields["satisfaction"]
+    elif event == "approve_suspension":
+        ticket.suspension_approved = True
+    elif event == "reopen":
+        ticket.reopen_count += 1
+    elif event == "reclassify":
+        ticket.kind = fields["to_kind"]
+        ticket.department = _department_by_code(FIRST_DEPARTMENT[ticket.kind]) \
+            or ticket.department
+        ticket.assignee_id = None
+    if note and event in ("reply", "terminate", "relay", "report_repaired", "handle",
+                          "resolve", "close"):
+        ticket.handling_note = note
+    if ticket.state == "suspended":
+        ticket.suspended_at = ticket.suspended_at if event == "approve_suspension" else now
+    else:
+        ticket.suspended_from = None
+        ticket.suspended_at = None
+        ticket.suspension_approved = False
+    ticket.closed_at = now if ticket.state == "closed" else None
+    if ticket.state != "suspended" and kind_of_state(ticket.state):
+        ticket.kind = kind_of_state(ticket.state)
+
+
+def fire_event(actor, ticket: Ticket, event: str, fields: dict | None = None,
+               expected_version: int | None = None, system: bool = False) -> TicketEvent:
+    """Apply one workflow event: validate, change state, record history, notify receivers.
+
+    Raises InvalidInput (400), Conflict (409 stale version), EventNotAllowed / GuardRefused
+    (409, from the machine); on any of them nothing has changed.
+    """
+    if expected_version is not None and expected_version != ticket.version:
+        raise Conflict("stale_version",
+                       _("This ticket was changed by someone else (version %(current)d, you "
+                         "had %(yours)d); reload and try again.", current=ticket.version,
+                         yours=expected_version),
+                       current_version=ticket.version, state=ticket.state)
+    if event not in EVENTS:
+        raise UnknownEvent(event)
+    allowed = ticket_workflow.allowed_events(ticket.state)
+    if event not in allowed:
+        # Before the fields: an event the state refuses is a 409 naming the state (SPEC §2),
+        # whatever its fields say.
+        raise EventNotAllowed(ticket.state, event, allowed)
+    clean = _clean_fields(event, fields or {})
+    now = utcnow()
+    from_state = ticket.state
+    ticket_workflow.fire(ticket, event, **clean)  # raises before touching the ticket
+    to_state = ticket.state
+    _apply_effects(ticket, event, clean, now)
+    if responded(from_state, to_state) and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    ticket.updated_at = now
+    note = clean.get("note") or clean.get("reason") or ""
+    history = TicketEvent(ticket_id=ticket.id, at=now, actor_id=getattr(actor, "id", None),
+                          event=event, from_state=from_state, to_state=to_state, note=note,
+                          data={k: v for k, v in clean.items() if k not in ("note",)}
+                          | ({"system": True} if system else {}))
+    db.session.add(history)
+    db.session.flush()  # the version check happens here: a concurrent change raises
+    ticket_transitioned.send(ticket, actor=actor, at=now, event=event, from_state=from_state,
+                             to_state=to_state, fields=clean, history=history)
+    return history
+
+
+def record_system_note(ticket: Ticket, event: str, note: str, data: dict | None = None,
+                       at=None) -> TicketEvent:
+    """A history row without a state change (escalations, warnings); does not bump version."""
+    row = TicketEvent(ticket_id=ticket.id, at=at or utcnow(), actor_id=None, event=event,
+                      from_state=ticket.state, to_state=ticket.state, note=note,
+                      data=data or {})
+    db.session.add(row)
+    db.session.flush()
+    return row

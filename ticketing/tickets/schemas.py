@@ -1,0 +1,205 @@
+"""Schemas of the tickets API: each validates input, shapes output and documents OpenAPI."""
+from datetime import timezone
+
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from ticketing.apiutil import MAX_ID
+from ticketing.auth.schemas import DepartmentRefSchema, UserRefSchema
+from ticketing.tickets.labels import state_label
+from ticketing.tickets.models import CHANNELS, PRIORITIES
+from ticketing.tickets.operations import TEXT_LIMIT, event_text_limit
+from ticketing.tickets.permissions import allowed_events_for
+from ticketing.tickets.queries import (MAX_LIMIT, QUEUES, STATE_FILTERS, STATUSES,
+                                       TEXT_LIMIT as SEARCH_LIMIT)
+from workflows.tickets import EVENTS, KINDS
+
+
+class TicketCreateSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    customer_id = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                 validate=validate.Range(min=1, max=MAX_ID),
+                                 metadata={"description": "give this or caller_phone"})
+    caller_phone = fields.String(load_default="", validate=validate.Length(max=30))
+    caller_name = fields.String(load_default="", validate=validate.Length(max=100))
+    channel = fields.String(load_default="phone", validate=validate.OneOf(CHANNELS))
+    category = fields.String(load_default="", validate=validate.Length(max=60))
+    title = fields.String(load_default="", validate=validate.Length(max=200))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES),
+                             metadata={"description": "a VIP customer gets at least high"})
+
+
+class TicketQuerySchema(Schema):
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    state = fields.String(validate=validate.OneOf(STATE_FILTERS),
+                          metadata={"description": "a leaf (repair_working) or a kind (repair)"})
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    department_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    assignee_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    customer_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    text = fields.String(validate=validate.Length(max=SEARCH_LIMIT),
+                         metadata={"description": "in description, title, number, phone"})
+    created_from = fields.AwareDateTime(default_timezone=timezone.utc,
+                                        metadata={"description": "inclusive"})
+    created_to = fields.AwareDateTime(default_timezone=timezone.utc,
+                                      metadata={"description": "exclusive"})
+    queue = fields.String(validate=validate.OneOf(QUEUES))
+    cursor = fields.String(validate=validate.Length(max=200),
+                           metadata={"description": "next_cursor of the previous page"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
+
+
+class CustomerRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    account_no = fields.String()
+    tier = fields.String()
+
+
+class TicketSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    kind = fields.String()
+    state = fields.String()
+    state_label = fields.Function(lambda t: str(state_label(t.state)))
+    status = fields.String(metadata={"description": "pending, processing, processed, "
+                                                    "suspended (derived from state)"})
+    version = fields.Integer(metadata={"description": "send it back with a transition"})
+    priority = fields.String()
+    channel = fields.String()
+    category = fields.String()
+    title = fields.String()
+    description = fields.String()
+    customer = fields.Nested(CustomerRefSchema, allow_none=True)
+    caller_phone = fields.String()
+    caller_name = fields.String()
+    department = fields.Nested(DepartmentRefSchema, allow_none=True)
+    assignee = fields.Nested(UserRefSchema, allow_none=True)
+    created_by = fields.Nested(UserRefSchema, allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    first_response_at = fields.DateTime(allow_none=True)
+    customer_verified_at = fields.DateTime(allow_none=True)
+    suspended_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    fault_type = fields.String(allow_none=True)
+    incident_ref = fields.String(allow_none=True)
+    handling_note = fields.String()
+    receipt_person = fields.String()
+    customer_satisfaction = fields.Integer(allow_none=True)
+    reopen_count = fields.Integer()
+    suspended_from = fields.String(allow_none=True)
+    suspension_approved = fields.Boolean()
+
+
+class TicketDetailSchema(TicketSchema):
+    allowed_events = fields.Function(
+        lambda t: allowed_events_for(current_user, t),
+        metadata={"description": "events the machine allows now that you may fire"})
+
+
+class TicketPageSchema(Schema):
+    items = fields.List(fields.Nested(TicketSchema))
+    next_cursor = fields.String(allow_none=True,
+                                metadata={"description": "null on the last page"})
+
+
+class HistorySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.Nested(UserRefSchema, allow_none=True,
+                          metadata={"description": "null for the system (timers)"})
+    event = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    note = fields.String()
+    data = fields.Dict()
+
+
+def _event_field(name: str, meta: dict) -> fields.Field:
+    if meta["type"] == "text":
+        return fields.String(allow_none=True,
+                             validate=validate.Length(max=event_text_limit(name)))
+    if meta["type"] == "kind":
+        return fields.String(allow_none=True, validate=validate.OneOf(KINDS))
+    if "min" in meta:
+        return fields.Integer(strict=True, allow_none=True,
+                              validate=validate.Range(min=meta["min"], max=meta["max"]))
+    return fields.Integer(strict=True, allow_none=True,
+                          validate=validate.Range(min=1, max=MAX_ID))
+
+
+def _event_field_specs() -> dict:
+    """Every field any event takes; a name means the same thing for every event."""
+    specs: dict = {}
+    for meta in EVENTS.values():
+        for name, field in meta["fields"].items():
+            kind = {k: v for k, v in field.items() if k not in ("required", "label")}
+            if specs.setdefault(name, kind) != kind:
+                raise ValueError(f"event field {name} has two meanings: {specs[name]}, {kind}")
+    return specs
+
+
+EVENT_FIELDS = _event_field_specs()
+
+EventFieldsSchema = Schema.from_dict(
+    {name: _event_field(name, meta) for name, meta in EVENT_FIELDS.items()}, name="EventFields")
+
+
+class TransitionSchema(EventFieldsSchema):
+    """{"event", "version", ...fields}: the fields flat beside event, or under "fields"."""
+
+    event = fields.String(required=True, validate=validate.OneOf(list(EVENTS)))
+    version = fields.Integer(strict=True, required=True,
+                             validate=validate.Range(min=0, max=MAX_ID),
+                             metadata={"description": "the ticket's version you read"})
+    event_fields = fields.Nested(EventFieldsSchema, data_key="fields", load_default=dict,
+                                 metadata={"description": "the event's fields, if not flat"})
+
+    @validates_schema
+    def _not_twice(self, data, **_kwargs):
+        twice = sorted(set(data.get("event_fields") or {}) & set(data))
+        if twice:
+            raise ValidationError({name: [_("Give this field once, flat or under fields.")]
+                                   for name in twice})
+
+    @post_load
+    def _gather(self, data, **_kwargs):
+        gathered = {name: data.pop(name) for name in list(data) if name in EVENT_FIELDS}
+        gathered.update(data.pop("event_fields", None) or {})
+        return {"event": data["event"], "version": data["version"], "fields": gathered}
+
+
+class TransitionResultSchema(Schema):
+    ticket = fields.Nested(TicketDetailSchema)
+    history = fields.Nested(HistorySchema)
+
+
+class ScreenPopSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=30))
+
+
+class ScreenPopCustomerSchema(CustomerRefSchema):
+    address = fields.String()
+    area = fields.String()
+    phones = fields.List(fields.String(), attribute="phone_numbers")
+
+
+class ScreenPopResultSchema(Schema):
+    phone = fields.String(metadata={"description": "the number as normalised"})
+    customers = fields.List(fields.Nested(ScreenPopCustomerSchema))
+    open_tickets = fields.List(fields.Nested(TicketSchema))
+    repeat_caller = fields.Boolean(metadata={"description": "this number opened a ticket "
+                                                            "within the repeat-caller window"})
+
+
+class WorkflowSchema(Schema):
+    states = fields.List(fields.Dict())
+    leaves = fields.List(fields.String())
+    initial = fields.Dict(keys=fields.String(), values=fields.String())
+    display_status = fields.Dict(keys=fields.String(), values=fields.String())
+    events = fields.List(fields.Dict())
+    labels = fields.Dict(metadata={"description": "translated names of states, statuses, "
+                                                  "kinds and events"})

@@ -1,0 +1,150 @@
+"""APScheduler ticks the sweep; it never holds per-ticket jobs (those are timer rows).
+
+Two entry points start a scheduler, and only these two: `ticketing scheduler` (a
+BlockingScheduler, the production process; run as many as you like against PostgreSQL) and
+`ticketing run` (a BackgroundScheduler beside the development server, via RUN_HOOKS).
+create_app() - and so every gunicorn worker - starts none. The job store is APScheduler's
+memory store, never shared between processes."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from datetime import datetime, timezone
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ticketing.extensions import db
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "sweep_due_timers"
+# Test-only hooks, read by `ticketing scheduler` alone (never by the web app).
+FROZEN_NOW_ENV = "TICKETING_FROZEN_NOW"
+SLOW_SWEEP_ENV = "TICKETING_TEST_SWEEP_DELAY"
+
+# Schedulers started in this process (for tests and shutdown): started only by the two
+# entry points below.
+RUNNING: list = []
+_running_lock = threading.Lock()
+
+
+def run_sweep(app, **kwargs) -> int:
+    """One scheduled tick: sweep inside a fresh app context; a failure is logged, not raised
+    (the next tick tries again)."""
+    from ticketing.timers.sweep import sweep_due_timers
+    with app.app_context():
+        try:
+            return sweep_due_timers(**kwargs)
+        except Exception:
+            log.exception("timer sweep failed")
+            db.session.rollback()
+            return 0
+        finally:
+            db.session.remove()
+
+
+def build_scheduler(app, scheduler_class, **sweep_kwargs):
+    interval = float(app.config.get("SCHEDULER_INTERVAL_SECONDS", 15))
+    scheduler = scheduler_class(timezone=timezone.utc)
+    # First run now: timers that fell due while nothing ran fire right after start-up.
+    scheduler.add_job(run_sweep, "interval", seconds=interval, id=JOB_ID, args=[app],
+                      kwargs=sweep_kwargs, max_instances=1, coalesce=True,
+                      misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
+    return scheduler
+
+
+def _track(scheduler) -> None:
+    with _running_lock:
+        RUNNING.append(scheduler)
+
+
+def _untrack(scheduler) -> None:
+    with _running_lock:
+        if scheduler in RUNNING:
+            RUNNING.remove(scheduler)
+
+
+def start_embedded_scheduler(app):
+    """RUN_HOOKS entry for `ticketing run`: sweeps in a background thread; returns stop()."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    scheduler = build_scheduler(app, BackgroundScheduler)
+    scheduler.start()
+    _track(scheduler)
+    log.info("embedded timer scheduler started (every %ss)",
+             app.config.get("SCHEDULER_INTERVAL_SECONDS", 15))
+
+    def stop() -> None:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        _untrack(scheduler)
+
+    return stop
+
+
+def _test_hooks() -> dict:
+    kwargs = {}
+    frozen = os.environ.get(FROZEN_NOW_ENV)
+    if frozen:
+        from ticketing import clock
+        at = datetime.fromisoformat(frozen)
+        clock.freeze(at if at.tzinfo else at.replace(tzinfo=timezone.utc))
+        log.warning("%s is set: the clock is frozen at %s (tests only)", FROZEN_NOW_ENV, at)
+    delay = float(os.environ.get(SLOW_SWEEP_ENV) or 0)
+    if delay > 0:
+        kwargs["after_each"] = lambda _timer: time.sleep(delay)
+    return kwargs
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Fire every due timer once, then exit (cron).")
+@click.option("--interval", type=float, default=None,
+              help="Seconds between sweeps [default: SCHEDULER_INTERVAL_SECONDS].")
+@click.option("--batch-size", type=click.IntRange(1, 10000), default=None,
+              help="Timers claimed per transaction [default: SCHEDULER_BATCH_SIZE].")
+@click.option("--worker", default=None, help="Name stamped on claimed timers "
+                                              "[default: host:pid].")
+@with_appcontext
+def scheduler_command(once, interval, batch_size, worker):
+    """Run the timer sweeps (SLA warnings and escalations, ...) until stopped.
+
+    Safe to run several at once against PostgreSQL: each timer fires exactly once."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # One line per tick ("Running job ...") says nothing; the sweep logs what it fired.
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    app = current_app._get_current_object()
+    kwargs = _test_hooks()
+    if batch_size:
+        kwargs["batch_size"] = batch_size
+    if worker:
+        kwargs["worker"] = worker
+    if once:
+        from ticketing.timers.sweep import sweep_due_timers
+        fired = sweep_due_timers(time_budget=float("inf"), **kwargs)
+        db.session.remove()
+        click.echo(f"fired {fired}")
+        return
+    if interval:
+        app.config["SCHEDULER_INTERVAL_SECONDS"] = interval
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    scheduler = build_scheduler(app, BlockingScheduler, **kwargs)
+
+    def shutdown(signum, _frame):
+        log.info("signal %s: stopping after the running sweep", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    click.echo(f"timer scheduler: sweeping every "
+               f"{app.config['SCHEDULER_INTERVAL_SECONDS']}s (Ctrl+C to stop)")
+    _track(scheduler)
+    try:
+        scheduler.start()
+    finally:
+        _untrack(scheduler)

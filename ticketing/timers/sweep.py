@@ -1,0 +1,129 @@
+"""The sweep: claim due timers, fire each once, commit. Any number of processes may sweep
+the same PostgreSQL at once.
+
+One statement claims a batch: a CTE selects pending, due rows in due order through the partial
+index, `FOR UPDATE SKIP LOCKED`, and an UPDATE stamps them with the worker's name, RETURNING
+their ids. Rows another sweep holds are skipped, not waited for. Each claimed timer then fires
+inside a SAVEPOINT, so a failing handler is rolled back alone and its timer retried later with
+backoff; the batch (claims, firings, failures) commits once. The claim and the firing commit
+together: a sweep killed mid-batch leaves its rows pending and unlocked for the next sweep.
+
+SQLite has no row locks (SQLAlchemy drops FOR UPDATE there); the claiming UPDATE takes its
+database-wide write lock instead, which serialises sweeping processes the same way."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from datetime import datetime, timedelta
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import literal_column, select, update
+
+from ticketing.clock import utcnow
+from ticketing.extensions import db
+from ticketing.timers.handlers import TIMER_HANDLERS
+from ticketing.timers.models import Timer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 200
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_TIME_BUDGET = 30.0
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+# A literal, not a bound parameter: only then can the planner prove the partial index's
+# predicate (PostgreSQL's generic plans for prepared statements, SQLite's planner).
+PENDING = literal_column("'pending'")
+
+
+def default_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+def claim_statement(now: datetime, limit: int, worker: str):
+    due = (select(Timer.id)
+           .where(Timer.status == PENDING, Timer.due_at <= now)
+           .order_by(Timer.due_at)
+           .limit(limit)
+           .with_for_update(skip_locked=True)
+           .cte("due"))
+    return (update(Timer).where(Timer.id.in_(select(due.c.id)))
+            .values(claimed_by=worker).returning(Timer.id)
+            .execution_options(synchronize_session=False))
+
+
+def claim_due_timers(now: datetime, limit: int, worker: str) -> list[int]:
+    return list(db.session.scalars(claim_statement(now, limit, worker)))
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+                                 BACKOFF_MAX_SECONDS))
+
+
+def _fire_claimed(ids: list[int], now: datetime, max_attempts: int,
+                  after_each: Callable[[Timer], None] | None) -> int:
+    fired = 0
+    timers = db.session.scalars(select(Timer).where(Timer.id.in_(ids))
+                                .order_by(Timer.due_at, Timer.id)
+                                .execution_options(populate_existing=True)).all()
+    for timer in timers:
+        if timer.status != "pending":  # cannot happen while the claim holds: be sure anyway
+            continue
+        try:
+            with db.session.begin_nested():
+                handler = TIMER_HANDLERS.get(timer.kind)
+                if handler is None:
+                    raise LookupError(f"no handler for timer kind {timer.kind!r}")
+                handler(timer, now)
+                timer.status = "fired"
+                timer.fired_at = now
+        except Exception as exc:  # one failing handler must not lose the others
+            log.exception("timer %s (%s) failed", timer.id, timer.kind)
+            timer.attempts += 1
+            timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if timer.attempts >= max_attempts:
+                timer.status = "failed"
+            else:
+                timer.due_at = now + backoff(timer.attempts)
+        else:
+            fired += 1
+        if after_each is not None:
+            after_each(timer)
+    return fired
+
+
+def sweep_due_timers(now: datetime | None = None, batch_size: int | None = None,
+                     worker: str | None = None, time_budget: float | None = None,
+                     after_each: Callable[[Timer], None] | None = None) -> int:
+    """Fire every due timer, batch by batch, until none is due or the time budget is spent.
+
+    One commit per batch. Returns how many timers fired (failures are not counted)."""
+    config = current_app.config
+    batch_size = batch_size or int(config.get("SCHEDULER_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+    budget = time_budget if time_budget is not None else float(
+        config.get("SWEEP_TIME_BUDGET_SECONDS", DEFAULT_TIME_BUDGET))
+    max_attempts = int(config.get("TIMER_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS))
+    worker = worker or default_worker()
+    started = time.monotonic()
+    fired = 0
+    while True:
+        at = now or utcnow()
+        try:
+            ids = claim_due_timers(at, batch_size, worker)
+            if not ids:
+                db.session.rollback()
+                break
+            fired += _fire_claimed(ids, at, max_attempts, after_each)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        if len(ids) < batch_size or time.monotonic() - started >= budget:
+            break
+    if fired:
+        log.info("fired %d timer(s) as %s", fired, worker)
+    return fired

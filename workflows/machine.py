@@ -1,0 +1,141 @@
+"""One shared HierarchicalMachine for the ticket workflow, fired on snapshots behind a lock.
+
+The machine never sees the caller's object: each firing runs on a snapshot of the attributes
+guards may read, and only a successful firing copies `state` and `suspended_from` back. So a
+refusal changes nothing, can_fire is a dry run, and no ORM row is ever added to the machine.
+"""
+
+import copy
+import threading
+from types import SimpleNamespace
+
+from transitions.core import EventData
+from transitions.extensions.nesting import HierarchicalMachine
+
+from workflows import tickets
+from workflows.errors import EventNotAllowed, GuardRefused, UnknownEvent, WorkflowError
+
+
+def _listify(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+class TicketWorkflow:
+    def __init__(self):
+        self.machine = HierarchicalMachine(
+            model=None,
+            states=tickets.STATES,
+            transitions=tickets.TRANSITIONS,
+            initial=None,
+            auto_transitions=False,
+            send_event=True,
+        )
+        # The machine re-scopes itself while it works, so only one thread may use it at a time.
+        self._lock = threading.Lock()
+        self._allowed = {leaf: self._triggers_from(leaf) for leaf in tickets.LEAVES}
+        self._check_definition()
+
+    def allowed_events(self, state: str | None) -> list[str]:
+        """Events with a transition from `state`, in EVENTS order; guards are not evaluated."""
+        return list(self._allowed.get(state, ()))
+
+    def fire(self, subject, event: str, /, **fields) -> str:
+        """Fire `event` on `subject`, set its state (and suspended_from) and return the new leaf.
+
+        Raises UnknownEvent, EventNotAllowed (not from this state) or GuardRefused (a rule says
+        no); on any of them `subject` is unchanged.
+        """
+        snapshot = self._snapshot(subject)
+        self._run(snapshot, event, fields)
+        for name in tickets.WRITTEN_ATTRIBUTES:
+            value = getattr(snapshot, name)
+            if value != getattr(subject, name, None):
+                setattr(subject, name, value)
+        return snapshot.state
+
+    def can_fire(self, subject, event: str, /, **fields) -> bool:
+        """Whether fire would succeed; a dry run on a snapshot, so `subject` is never touched."""
+        try:
+            self._run(self._snapshot(subject), event, fields)
+        except WorkflowError:
+            return False
+        return True
+
+    def describe(self) -> dict:
+        """The workflow as JSON-ready data, for GET /api/v1/workflows and for UIs."""
+        return {
+            "states": [
+                {"name": s["name"], "children": [{"name": c} for c in s.get("children", [])]}
+                for s in tickets.STATES
+            ],
+            "leaves": list(tickets.LEAVES),
+            "initial": dict(tickets.INITIAL_STATE),
+            "display_status": dict(tickets.DISPLAY_STATUS),
+            "events": [
+                {"name": name, **copy.deepcopy(meta), "transitions": self._edges(name)}
+                for name, meta in tickets.EVENTS.items()
+            ],
+        }
+
+    def _run(self, snapshot, event: str, fields: dict) -> None:
+        if event not in tickets.EVENTS:
+            raise UnknownEvent(event)
+        allowed = self.allowed_events(snapshot.state)
+        if event not in allowed:
+            raise EventNotAllowed(snapshot.state, event, allowed)
+        with self._lock:
+            if not self.machine.trigger_event(snapshot, event, **fields):
+                raise GuardRefused(event, *self._refusals(snapshot, event, fields))
+
+    @staticmethod
+    def _snapshot(subject) -> SimpleNamespace:
+        # A missing attribute reads as None, like an empty column.
+        attributes = {name: getattr(subject, name, None) for name in tickets.MODEL_ATTRIBUTES}
+        return SimpleNamespace(**attributes)
+
+    def _refusals(self, snapshot, event: str, fields: dict) -> tuple[list[str], list[str]]:
+        """Messages of every failing guard on the candidate transition with the fewest failures.
+
+        The machine stops at the first failing guard and only returns False, so we ask again.
+        """
+        trigger, resolve = self.machine.events[event], self.machine.resolve_callable
+        candidates = []
+        for transition in trigger.transitions[snapshot.state]:
+            data = EventData(None, trigger, self.machine, snapshot, args=(), kwargs=fields)
+            data.transition = transition
+            failed = [c.func for c in transition.conditions if not c.check(data)]
+            candidates.append([(path, resolve(path, data).refusal(data)) for path in failed])
+        chosen = min(candidates, key=len)
+        messages = [message for _path, message in chosen if message]
+        guards = [path.rpartition(".")[2] for path, _message in chosen]
+        return (list(dict.fromkeys(messages)) or [f"the conditions for {event} are not met"],
+                guards)
+
+    def _triggers_from(self, leaf: str) -> list[str]:
+        triggers = set(self.machine.get_triggers(leaf))
+        return [name for name in tickets.EVENTS if name in triggers]
+
+    @staticmethod
+    def _edges(event: str) -> list[dict]:
+        return [
+            # An internal transition (dest None) stays where it is.
+            {"source": source, "dest": transition["dest"] or source}
+            for transition in tickets.TRANSITIONS
+            if transition["trigger"] == event
+            for source in _listify(transition["source"])
+        ]
+
+    def _check_definition(self) -> None:
+        """Fail at import, not on the first request, if the data and the machine disagree."""
+        if set(self.machine.events) != set(tickets.EVENTS):
+            raise ValueError(f"machine events {sorted(self.machine.events)} differ from EVENTS")
+        probe = EventData(None, None, self.machine, SimpleNamespace(), args=(), kwargs={})
+        for transition in tickets.TRANSITIONS:
+            for path in transition["conditions"]:
+                if not hasattr(self.machine.resolve_callable(path, probe), "refusal"):
+                    raise ValueError(f"guard {path} has no refusal message")
+            for path in transition.get("before", []):
+                self.machine.resolve_callable(path, probe)
+
+
+ticket_workflow = TicketWorkflow()
