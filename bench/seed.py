@@ -286,7 +286,7 @@ def _clock_row(writer: Writer, clock_id: int, ticket_id: int, started, due, poli
 
 def _timer_row(writer: Writer, timer_id: int, ticket_id: int, clock_id: int, level: int,
                due, now) -> dict:
-    """A pending SLA escalation timer as timers.clocks._schedule_clock_timers writes it."""
+    """A pending SLA escalation timer as timers.clocks._clock_timer_rows makes it."""
     row = {"id": timer_id, "ticket_id": ticket_id, "clock_id": clock_id,
            "kind": "sla_escalation", "level": level, "due_at": due, "status": "pending",
            "fired_at": None, "attempts": 0, "last_error": None, "claimed_by": None,

@@ -3,6 +3,7 @@ import re
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ticketing.auth.models import User
 from ticketing.customers.models import Customer, CustomerChange, CustomerPhone
@@ -34,7 +35,8 @@ def _count(app, column) -> int:
 
 def _user(app, username):
     with app.app_context():
-        user = db.session.scalar(select(User).where(User.username == username))
+        user = db.session.scalar(select(User).options(selectinload(User.roles))
+                                 .where(User.username == username))
         if user is not None:
             db.session.expunge(user)
         return user

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, bindparam, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ticketing.clock import utcnow
@@ -92,7 +92,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     department: Mapped[Department | None] = relationship(lazy="joined")
-    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin")
+    # Lazy: a request asks `can()`, answered by one query (permissions below), not by
+    # loading roles and their grants; pages listing roles load them with selectinload.
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="select")
 
     def set_password(self, password: str) -> None:
         # scrypt: werkzeug's default, memory-hard. PASSWORD_HASH_METHOD tunes its cost
@@ -112,7 +114,12 @@ class User(UserMixin, db.Model):
     def permissions(self) -> set[str]:
         cached = self.__dict__.get("_permissions")
         if cached is None:
-            cached = set().union(*(r.permissions for r in self.roles)) if self.roles else set()
+            session = object_session(self)
+            if "roles" in self.__dict__ or session is None or self.id is None:
+                cached = set().union(*(r.permissions for r in self.roles)) if self.roles \
+                    else set()
+            else:
+                cached = set(session.scalars(_PERMISSIONS_OF_USER, {"user_id": self.id}))
             self.__dict__["_permissions"] = cached
         return cached
 
@@ -125,6 +132,12 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+_PERMISSIONS_OF_USER = (
+    select(RolePermission.permission).distinct()
+    .join(user_roles, user_roles.c.role_id == RolePermission.role_id)
+    .where(user_roles.c.user_id == bindparam("user_id")))
 
 
 class ApiToken(db.Model):

@@ -6,6 +6,7 @@ from flask import (Blueprint, current_app, flash, g, redirect, render_template, 
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ticketing.auth import operations as ops
@@ -87,7 +88,8 @@ def _fill_user_choices(form: UserForm) -> None:
 @bp.route("/admin/users")
 @permission_required("users.manage")
 def users():
-    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    rows = db.session.scalars(select(User).options(selectinload(User.roles))
+                              .order_by(User.username)).all()
     return render_template("auth/users.html", users=rows)
 
 

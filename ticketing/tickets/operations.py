@@ -4,7 +4,8 @@ row and the timers set by signal receivers commit together or not at all."""
 import uuid
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketing.auth.models import Department, User
 from ticketing.auth.operations import InvalidInput
@@ -23,6 +24,8 @@ from workflows.tickets import EVENTS, INITIAL_STATE, KINDS, kind_of_state, respo
 # by dispatch, complaints by inspection. Department codes are reference data.
 FIRST_DEPARTMENT = {"consult": "operations", "repair": "dispatch", "complaint": "inspection"}
 TEXT_LIMIT = 4000
+_SET_NUMBER = (update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("ticket_id"))
+               .values(number=bindparam("number")))
 
 
 def _department_by_code(code: str) -> Department | None:
@@ -76,15 +79,18 @@ def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "no
         created_by_id=getattr(actor, "id", None), created_at=now, updated_at=now)
     db.session.add(ticket)
     db.session.flush()
-    # Numbers read like the seed's: GD + day + the row id, unique because the id is.
-    ticket.number = f"GD{now:%Y%m%d}{ticket.id:07d}"
+    # Numbers read like the seed's: GD + day + the row id, unique because the id is. Set by
+    # a plain UPDATE, not through the ORM, so a new ticket is version 1, not 2.
+    number = f"GD{now:%Y%m%d}{ticket.id:07d}"
+    db.session.execute(_SET_NUMBER, {"ticket_id": ticket.id, "number": number})
+    set_committed_value(ticket, "number", number)
     history = TicketEvent(ticket_id=ticket.id, at=now, actor_id=getattr(actor, "id", None),
                           event="open", from_state=None, to_state=ticket.state,
                           note=ticket.description[:500], data={"kind": kind,
                                                                "channel": channel})
     db.session.add(history)
+    ticket_opened.send(ticket, actor=actor, at=now)  # receivers' flush writes the history too
     db.session.flush()
-    ticket_opened.send(ticket, actor=actor, at=now)
     return ticket
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -28,16 +28,7 @@ ESCALATION = "sla_escalation"
 
 # -- timer rows --------------------------------------------------------------------------
 
-def schedule_timer(*, kind: str, due_at: datetime, dedupe_key: str, ticket_id: int | None = None,
-                   clock_id: int | None = None, level: int | None = None,
-                   data: dict | None = None) -> bool:
-    """Insert a pending timer unless one with the same key exists (then a no-op).
-
-    INSERT ... ON CONFLICT DO NOTHING, so two schedulers creating the same timer at once
-    cannot both succeed or fail: one row, no error. Returns True if this call inserted it."""
-    values = dict(kind=kind, due_at=due_at, dedupe_key=dedupe_key, ticket_id=ticket_id,
-                  clock_id=clock_id, level=level, data=data or {}, status="pending",
-                  attempts=0, created_at=utcnow())
+def _insert_for_dialect():
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -45,9 +36,42 @@ def schedule_timer(*, kind: str, due_at: datetime, dedupe_key: str, ticket_id: i
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - the two supported databases are above
         raise RuntimeError(f"unsupported database {dialect}")
-    stmt = (insert(Timer).values(**values)
+    return dialect, insert
+
+
+_BATCH_INSERTS: dict = {}
+
+
+def _timer_row(*, kind: str, due_at: datetime, dedupe_key: str, ticket_id: int | None = None,
+               clock_id: int | None = None, level: int | None = None, data: dict | None = None,
+               created_at: datetime | None = None) -> dict:
+    return dict(kind=kind, due_at=due_at, dedupe_key=dedupe_key, ticket_id=ticket_id,
+                clock_id=clock_id, level=level, data=data or {}, status="pending",
+                attempts=0, created_at=created_at or utcnow())
+
+
+def schedule_timer(**fields) -> bool:
+    """Insert a pending timer unless one with the same key exists (then a no-op).
+
+    INSERT ... ON CONFLICT DO NOTHING, so two schedulers creating the same timer at once
+    cannot both succeed or fail: one row, no error. Returns True if this call inserted it."""
+    _dialect, insert = _insert_for_dialect()
+    stmt = (insert(Timer).values(**_timer_row(**fields))
             .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Timer.id))
     return db.session.execute(stmt).scalar() is not None
+
+
+def schedule_timers(rows: list[dict]) -> None:
+    """schedule_timer for many rows (from _timer_row) in one executemany of one cached
+    statement: a transition sets up to eight timers and must not pay eight round trips."""
+    if not rows:
+        return
+    dialect, insert = _insert_for_dialect()
+    stmt = _BATCH_INSERTS.get(dialect)
+    if stmt is None:
+        stmt = _BATCH_INSERTS[dialect] = insert(Timer).on_conflict_do_nothing(
+            index_elements=["dedupe_key"])
+    db.session.execute(stmt, rows)
 
 
 def cancel_pending_timers(clock: SlaClock) -> None:
@@ -63,8 +87,8 @@ def cancel_pending_timers(clock: SlaClock) -> None:
                        .execution_options(synchronize_session="fetch"))
 
 
-def _schedule_clock_timers(clock: SlaClock, now: datetime) -> None:
-    """Timers for the marks this clock has not reached yet, from `now` on."""
+def _clock_timer_rows(clock: SlaClock, now: datetime) -> list[dict]:
+    """Timer rows for the marks this clock has not reached yet, from `now` on."""
     cal = business_calendar(clock.calendar, now)
     used = clock.business_minutes_used
     target = clock.target_minutes
@@ -77,11 +101,11 @@ def _schedule_clock_timers(clock: SlaClock, now: datetime) -> None:
                           (3, target + clock.level3_after_minutes)):
         if level > clock.escalation_level:
             marks.append((ESCALATION, level, offset))
-    for kind, level, offset in marks:
-        due = add_business_minutes(now, max(offset - used, 0), cal)
-        schedule_timer(kind=kind, level=level, due_at=due, ticket_id=clock.ticket_id,
-                       clock_id=clock.id, data={"segment": clock.segment},
+    return [_timer_row(kind=kind, level=level, ticket_id=clock.ticket_id, clock_id=clock.id,
+                       due_at=add_business_minutes(now, max(offset - used, 0), cal),
+                       data={"segment": clock.segment}, created_at=now,
                        dedupe_key=f"sla:{clock.id}:{clock.segment}:{level}")
+            for kind, level, offset in marks]
 
 
 # -- policies ----------------------------------------------------------------------------
@@ -90,13 +114,18 @@ def customer_tier(ticket) -> str:
     return ticket.customer.tier if ticket.customer is not None else "ordinary"
 
 
+# Built once: every new ticket asks it, and building the statement cost more than running it.
+_MATCHING_POLICIES = select(SlaPolicy).where(
+    SlaPolicy.active.is_(True),
+    or_(SlaPolicy.kind.is_(None), SlaPolicy.kind == bindparam("kind")),
+    or_(SlaPolicy.priority.is_(None), SlaPolicy.priority == bindparam("priority")),
+    or_(SlaPolicy.customer_tier.is_(None), SlaPolicy.customer_tier == bindparam("tier")))
+
+
 def matching_policies(kind: str, priority: str, tier: str) -> list[SlaPolicy]:
     """Active policies that apply, most specific first (NULL fields match anything)."""
-    rows = db.session.scalars(select(SlaPolicy).where(
-        SlaPolicy.active.is_(True),
-        or_(SlaPolicy.kind.is_(None), SlaPolicy.kind == kind),
-        or_(SlaPolicy.priority.is_(None), SlaPolicy.priority == priority),
-        or_(SlaPolicy.customer_tier.is_(None), SlaPolicy.customer_tier == tier))).all()
+    rows = db.session.scalars(_MATCHING_POLICIES,
+                              {"kind": kind, "priority": priority, "tier": tier}).all()
     return sorted(rows, key=lambda p: (tuple(-x for x in p.specificity), p.id))
 
 
@@ -115,13 +144,10 @@ def live_clocks(ticket) -> dict[str, SlaClock]:
     return {clock.clock: clock for clock in rows}
 
 
-def start_clock(ticket, name: str, policy: SlaPolicy, minutes: int, now: datetime,
-                department_id: int | None = None) -> SlaClock:
-    existing = live_clocks(ticket).get(name)
-    if existing is not None:
-        stop_clock(existing, now)
+def _new_clock(ticket, name: str, policy: SlaPolicy, minutes: int, now: datetime,
+               department_id: int | None = None) -> SlaClock:
     cal = business_calendar(policy.calendar, now)
-    clock = SlaClock(
+    return SlaClock(
         ticket_id=ticket.id, clock=name, round=ticket.reopen_count, policy_id=policy.id,
         calendar_id=policy.calendar_id, calendar=policy.calendar,
         department_id=department_id if department_id is not None else ticket.department_id,
@@ -131,10 +157,28 @@ def start_clock(ticket, name: str, policy: SlaPolicy, minutes: int, now: datetim
         started_at=now, resumed_at=now, due_at=add_business_minutes(now, minutes, cal),
         segment=1, breached=False, business_minutes_used=0.0, escalation_level=0,
         warned=False)
-    db.session.add(clock)
+
+
+def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> list[SlaClock]:
+    """Start clocks given as (name, policy, minutes, department_id), replacing any live
+    clock of the same name; one flush and one timer insert for all of them.
+
+    `live` is the ticket's live clocks when the caller knows them ({} for a new ticket)."""
+    live = live_clocks(ticket) if live is None else live
+    for name, *_rest in specs:
+        if live.get(name) is not None:
+            stop_clock(live[name], now)
+    clocks = [_new_clock(ticket, name, policy, minutes, now, department_id)
+              for name, policy, minutes, department_id in specs]
+    db.session.add_all(clocks)
     db.session.flush()
-    _schedule_clock_timers(clock, now)
-    return clock
+    schedule_timers([row for clock in clocks for row in _clock_timer_rows(clock, now)])
+    return clocks
+
+
+def start_clock(ticket, name: str, policy: SlaPolicy, minutes: int, now: datetime,
+                department_id: int | None = None) -> SlaClock:
+    return start_clocks(ticket, [(name, policy, minutes, department_id)], now)[0]
 
 
 def _close_segment(clock: SlaClock, now: datetime) -> None:
@@ -166,7 +210,7 @@ def resume_clock(clock: SlaClock, now: datetime) -> None:
         clock.due_at = add_business_minutes(now, remaining, business_calendar(clock.calendar,
                                                                               now))
     db.session.flush()
-    _schedule_clock_timers(clock, now)
+    schedule_timers(_clock_timer_rows(clock, now))
 
 
 def stop_clock(clock: SlaClock, now: datetime) -> None:
@@ -189,14 +233,16 @@ def live_minutes_used(clock: SlaClock, now: datetime | None = None) -> float:
         clock.resumed_at, now, business_calendar(clock.calendar, now))
 
 
-def start_ticket_clocks(ticket, now: datetime, names=("response", "resolution")) -> list:
+def start_ticket_clocks(ticket, now: datetime, names=("response", "resolution"),
+                        live: dict | None = None) -> list:
     policy = policy_for(ticket)
     if policy is None:
         log.warning("no SLA policy matches ticket %s (%s/%s)", ticket.number, ticket.kind,
                     ticket.priority)
         return []
     minutes = {"response": policy.response_minutes, "resolution": policy.resolution_minutes}
-    return [start_clock(ticket, name, policy, minutes[name], now) for name in names]
+    return start_clocks(ticket, [(name, policy, minutes[name], None) for name in names], now,
+                        live)
 
 
 def start_complaint_limit(ticket, now: datetime) -> SlaClock | None:
@@ -210,7 +256,7 @@ def start_complaint_limit(ticket, now: datetime) -> SlaClock | None:
 # -- signal receivers (connected once, at import) ----------------------------------------
 
 def on_ticket_opened(ticket, *, at: datetime | None = None, **_kwargs) -> None:
-    start_ticket_clocks(ticket, at or utcnow())
+    start_ticket_clocks(ticket, at or utcnow(), live={})  # a new ticket has no clock yet
 
 
 def on_ticket_transitioned(ticket, *, event: str, from_state: str, to_state: str,
