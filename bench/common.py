@@ -32,6 +32,7 @@ def reset_database(name: str) -> str:
                 pass
     else:
         from sqlalchemy import create_engine
+        ensure_pg_database()
         engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")
@@ -45,6 +46,22 @@ def make_app(name: str, **extra):
     config = {"SQLALCHEMY_DATABASE_URI": db_url(name), "SECRET_KEY": "bench",
               "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **extra}
     return create_app(config)
+
+
+def ensure_pg_database() -> None:
+    """Create the scratch PostgreSQL database if it does not exist yet (a fresh machine)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    url = make_url(PG_URL)
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": url.database}).scalar()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
+    finally:
+        engine.dispose()
 
 
 def percentile(values, p: float) -> float:
@@ -93,6 +110,7 @@ def machine() -> dict:
     pg = ""
     try:
         from sqlalchemy import create_engine
+        ensure_pg_database()
         engine = create_engine(PG_URL)
         with engine.connect() as conn:
             pg = conn.exec_driver_sql("SHOW server_version").scalar()
