@@ -28,10 +28,13 @@ _SET_NUMBER = (update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam
                .values(number=bindparam("number")))
 
 
+_DEPARTMENT_BY_CODE = select(Department).where(Department.code == bindparam("code"))
+
+
 def _department_by_code(code: str) -> Department | None:
     # No autoflush: a half-applied transition flushed here would bump the version twice.
     with db.session.no_autoflush:
-        return db.session.scalar(select(Department).where(Department.code == code))
+        return db.session.scalar(_DEPARTMENT_BY_CODE, {"code": code})
 
 
 def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "normal",

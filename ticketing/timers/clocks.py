@@ -80,11 +80,15 @@ def cancel_pending_timers(clock: SlaClock) -> None:
     A timer a sweep has claimed is skipped, not waited for (no lock cycle with the sweep,
     which locks timers then the clock): its handler locks the clock after this transaction
     commits, sees the clock stopped or its segment stale, and does nothing."""
-    pending = (select(Timer.id).where(Timer.clock_id == clock.id, Timer.status == "pending")
-               .with_for_update(skip_locked=True))
-    db.session.execute(update(Timer).where(Timer.id.in_(pending.scalar_subquery()))
-                       .values(status="cancelled")
-                       .execution_options(synchronize_session="fetch"))
+    db.session.execute(_CANCEL_PENDING, {"of_clock": clock.id})
+
+
+_CANCEL_PENDING = (
+    update(Timer).where(Timer.id.in_(
+        select(Timer.id).where(Timer.clock_id == bindparam("of_clock"),
+                               Timer.status == "pending")
+        .with_for_update(skip_locked=True).scalar_subquery()))
+    .values(status="cancelled").execution_options(synchronize_session="fetch"))
 
 
 def _clock_timer_rows(clock: SlaClock, now: datetime) -> list[dict]:
@@ -138,9 +142,12 @@ def policy_for(ticket, *, complaint_limit: bool = False) -> SlaPolicy | None:
 
 # -- clock lifecycle ---------------------------------------------------------------------
 
+_LIVE_CLOCKS = select(SlaClock).where(SlaClock.ticket_id == bindparam("ticket_id"),
+                                      SlaClock.stopped_at.is_(None))
+
+
 def live_clocks(ticket) -> dict[str, SlaClock]:
-    rows = db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id,
-                                                     SlaClock.stopped_at.is_(None)))
+    rows = db.session.scalars(_LIVE_CLOCKS, {"ticket_id": ticket.id})
     return {clock.clock: clock for clock in rows}
 
 
