@@ -166,6 +166,21 @@ def test_the_sweep_touches_only_due_pending_timers(app, desk, sh, monkeypatch):
     assert len(seen) == 2
 
 
+def test_a_claim_lasts_only_as_long_as_its_transaction(app, desk, sh):
+    """A sweep that dies before committing leaves its timers unclaimed for the next one (on
+    SQLite too: there the claim opens the write transaction, it does not commit by itself)."""
+    from ticketing.timers.sweep import claim_due_timers
+    start = desk.at(sh(2026, 3, 2, 10, 0))
+    desk.open("repair")
+    now = desk.at(start + timedelta(days=1))
+    with app.app_context():
+        assert len(claim_due_timers(now, 100, "doomed")) == 8
+        db.session.rollback()
+    assert {t.claimed_by for t in desk.timers()} == {None}
+    assert desk.sweep(worker="next") == 8
+    assert {t.claimed_by for t in desk.timers()} == {"next"}
+
+
 def test_the_claim_reads_through_the_partial_index(app, is_postgres):
     from datetime import datetime, timezone
     from ticketing.timers.sweep import claim_statement

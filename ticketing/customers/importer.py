@@ -4,6 +4,7 @@ import csv
 from ticketing.auth.operations import InvalidInput
 from ticketing.customers import operations as ops
 from ticketing.customers.models import Customer
+from ticketing.dbsetup import begin_write
 from ticketing.extensions import db
 
 COLUMNS = ("account_no", "name", "address", "area", "tier", "phones", "notes")
@@ -23,6 +24,7 @@ def import_customers(handle, progress=None, actor=None):
                 data["phones"] = [p for p in data["phones"].replace(",", ";").split(";")
                                   if p.strip()]
             try:
+                begin_write(db.session)  # SQLite: each row's savepoint inside the transaction
                 with db.session.begin_nested():
                     existing = db.session.scalar(db.select(Customer).where(
                         Customer.account_no == data.get("account_no", "")))

@@ -8,8 +8,13 @@ inside a SAVEPOINT, so a failing handler is rolled back alone and its timer retr
 backoff; the batch (claims, firings, failures) commits once. The claim and the firing commit
 together: a sweep killed mid-batch leaves its rows pending and unlocked for the next sweep.
 
-SQLite has no row locks (SQLAlchemy drops FOR UPDATE there); the claiming UPDATE takes its
-database-wide write lock instead, which serialises sweeping processes the same way."""
+Kinds with a batch handler (SLA warnings and escalations) fire as one group per handler in one
+savepoint, with a few statements for the whole group (not per timer), and are marked fired with
+one UPDATE; if the group fails, its timers fire one by one as above.
+
+SQLite has no row locks (SQLAlchemy drops FOR UPDATE there); the sweep opens its transaction
+with BEGIN IMMEDIATE, so the claim holds the database-wide write lock until the batch commits,
+which serialises sweeping processes the same way."""
 from __future__ import annotations
 
 import logging
@@ -23,8 +28,9 @@ from flask import current_app
 from sqlalchemy import literal_column, select, update
 
 from ticketing.clock import utcnow
+from ticketing.dbsetup import begin_write
 from ticketing.extensions import db
-from ticketing.timers.handlers import TIMER_HANDLERS
+from ticketing.timers.handlers import BATCH_HANDLERS, TIMER_HANDLERS, among
 from ticketing.timers.models import Timer
 
 log = logging.getLogger(__name__)
@@ -56,6 +62,7 @@ def claim_statement(now: datetime, limit: int, worker: str):
 
 
 def claim_due_timers(now: datetime, limit: int, worker: str) -> list[int]:
+    begin_write(db.session)  # SQLite: the claim and its savepoints inside one transaction
     return list(db.session.scalars(claim_statement(now, limit, worker)))
 
 
@@ -64,41 +71,103 @@ def backoff(attempts: int) -> timedelta:
                                  BACKOFF_MAX_SECONDS))
 
 
-def _fire_claimed(ids: list[int], now: datetime, max_attempts: int,
-                  after_each: Callable[[Timer], None] | None) -> int:
-    fired = 0
-    timers = db.session.scalars(select(Timer).where(Timer.id.in_(ids))
-                                .order_by(Timer.due_at, Timer.id)
-                                .execution_options(populate_existing=True)).all()
-    for timer in timers:
-        if timer.status != "pending":  # cannot happen while the claim holds: be sure anyway
-            continue
-        try:
-            with db.session.begin_nested():
-                handler = TIMER_HANDLERS.get(timer.kind)
-                if handler is None:
+def _fire_one(timer: Timer, now: datetime, max_attempts: int) -> bool:
+    """Fire one timer in its own savepoint with its per-timer handler; on failure count the
+    attempt and retry later with backoff (or give up: failed). True if it fired."""
+    try:
+        with db.session.begin_nested():
+            handler = TIMER_HANDLERS.get(timer.kind)
+            if handler is None:
+                batch_handler = BATCH_HANDLERS.get(timer.kind)
+                if batch_handler is None:
                     raise LookupError(f"no handler for timer kind {timer.kind!r}")
-                handler(timer, now)
-                timer.status = "fired"
-                timer.fired_at = now
-        except Exception as exc:  # one failing handler must not lose the others
-            log.exception("timer %s (%s) failed", timer.id, timer.kind)
-            timer.attempts += 1
-            timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if timer.attempts >= max_attempts:
-                timer.status = "failed"
+                batch_handler([timer], now)
             else:
-                timer.due_at = now + backoff(timer.attempts)
+                handler(timer, now)
+            timer.status = "fired"
+            timer.fired_at = now
+    except Exception as exc:  # one failing handler must not lose the others
+        log.exception("timer %s (%s) failed", timer.id, timer.kind)
+        timer.attempts += 1
+        timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if timer.attempts >= max_attempts:
+            timer.status = "failed"
         else:
-            fired += 1
+            timer.due_at = now + backoff(timer.attempts)
+        return False
+    return True
+
+
+def _load_timers(ids: list[int]) -> list[Timer]:
+    return db.session.scalars(select(Timer).where(among(Timer.id, ids))
+                              .order_by(Timer.due_at, Timer.id)
+                              .execution_options(populate_existing=True)).all()
+
+
+def _fire_group(handler: Callable[[list], None], timers: list, now: datetime,
+                max_attempts: int) -> int:
+    """Fire timers (read-only rows) with their kinds' batch handler in one savepoint and mark
+    them fired with one UPDATE; if anything in it fails, fire them one by one instead
+    (_fire_one), so a bad timer is retried alone and never holds the others back."""
+    ids = [timer.id for timer in timers]
+    try:
+        with db.session.begin_nested():
+            handler(timers, now)
+            db.session.flush()
+            table = Timer.__table__
+            db.session.execute(update(table).where(among(table.c.id, ids))
+                               .values(status="fired", fired_at=now))
+    except Exception:
+        log.warning("batch of %d timer(s) (%s) failed, firing them one by one",
+                    len(timers), ", ".join(sorted({t.kind for t in timers})), exc_info=True)
+        return sum(_fire_one(timer, now, max_attempts) for timer in _load_timers(ids))
+    return len(timers)
+
+
+# What a batch handler gets of each timer: its row, not an ORM instance (cheaper to load).
+BATCH_COLUMNS = ("id", "kind", "level", "ticket_id", "clock_id", "due_at", "status",
+                 "attempts", "data")
+
+
+def _fire_claimed(ids: list[int], now: datetime, max_attempts: int,
+                  after_each: Callable[[object], None] | None) -> int:
+    """Fire the claimed timers in due order: the kinds with a batch handler in one group per
+    handler (at the place of its first timer), the others one by one (as Timer instances)."""
+    table = Timer.__table__
+    rows = db.session.execute(select(*(table.c[name] for name in BATCH_COLUMNS))
+                              .where(among(table.c.id, ids))
+                              .order_by(table.c.due_at, table.c.id)).all()
+    # (batch handler or None, its timers): a group per batch handler, a unit per other timer.
+    units: list[tuple[Callable | None, list]] = []
+    groups: dict[Callable, list] = {}
+    for row in rows:
+        if row.status != "pending":  # cannot happen while the claim holds: be sure anyway
+            continue
+        handler = BATCH_HANDLERS.get(row.kind)
+        if handler is None:
+            units.append((None, [row]))
+        elif handler in groups:
+            groups[handler].append(row)
+        else:
+            units.append((handler, groups.setdefault(handler, [row])))
+    single = [unit[0].id for handler, unit in units if handler is None]
+    instances = {timer.id: timer for timer in _load_timers(single)} if single else {}
+    fired = 0
+    for handler, unit in units:
+        if handler is None:
+            unit = [instances[unit[0].id]]
+            fired += _fire_one(unit[0], now, max_attempts)
+        else:
+            fired += _fire_group(handler, unit, now, max_attempts)
         if after_each is not None:
-            after_each(timer)
+            for timer in unit:
+                after_each(timer)
     return fired
 
 
 def sweep_due_timers(now: datetime | None = None, batch_size: int | None = None,
                      worker: str | None = None, time_budget: float | None = None,
-                     after_each: Callable[[Timer], None] | None = None) -> int:
+                     after_each: Callable[[object], None] | None = None) -> int:
     """Fire every due timer, batch by batch, until none is due or the time budget is spent.
 
     One commit per batch. Returns how many timers fired (failures are not counted)."""
