@@ -1,4 +1,8 @@
-"""Ticket list API and work-queue page latency (Flask test client, in process)."""
+"""Ticket list API and work-queue page latency (Flask test client, in process).
+
+Both read the department queue of `staff` (the page takes ?queue= like the API), 50 rows
+newest first along ix_tickets_department_created: a page costs the same at 20,000 and at
+1,000,000 tickets."""
 from __future__ import annotations
 
 import time

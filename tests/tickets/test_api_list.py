@@ -1,7 +1,10 @@
 """GET /api/v1/tickets: filters, queues, keyset paging, and who sees what."""
+import json
 from datetime import datetime, timedelta, timezone
 
 from ticketing import clock
+from ticketing.auth.models import User
+from ticketing.extensions import db
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
 
@@ -187,3 +190,29 @@ def test_roles_with_every_department_see_everything(api, people):
 
 def test_listing_needs_a_token(client):
     assert client.get("/api/v1/tickets").status_code == 401
+
+
+def test_list_items_are_what_the_ticket_schema_dumps(api, people, app):
+    """The list is dumped from plain rows without marshmallow: every item must be exactly
+    what TicketSchema (which documents it in the OpenAPI) gives for the ORM ticket."""
+    from flask_login import login_user
+
+    from ticketing.tickets.models import Ticket
+    from ticketing.tickets.schemas import TicketSchema
+
+    customer = api.customer(tier="vip", phones=("13800000088",))
+    repair = _dispatched_repair(api, people["team1"])
+    api.open(customer_id=customer["id"], title="账单", priority="urgent")
+    closed = api.open(kind="consult", caller_name="王五")
+    assert api.fire("ops", closed["id"], "terminate", note="answered").status_code == 200
+    items = _list(api, "admin")["items"]
+    assert len(items) == 3 and repair["id"] in {item["id"] for item in items}
+
+    with app.test_request_context():
+        admin = db.session.get(User, people["admin"].id)
+        login_user(admin)
+        tickets = [db.session.get(Ticket, item["id"]) for item in items]
+        expected = json.loads(json.dumps(TicketSchema(many=True).dump(tickets)))
+    assert items == expected
+    assert "vip" in {item["customer"]["tier"] for item in items if item["customer"]}
+    assert any(item["assignee"] for item in items) and any(item["closed_at"] for item in items)

@@ -63,6 +63,40 @@ def test_each_tab_shows_its_tickets(client, auth, world):
     assert unassigned == {world["waiting"]}
 
 
+def test_queue_parameter_names_the_tab_as_in_the_api(client, auth, world):
+    auth.login(world["worker"].username)
+
+    department = client.get("/tickets?queue=department").get_data(as_text=True)
+    unassigned = client.get("/tickets?queue=unassigned").get_data(as_text=True)
+
+    assert _numbers(department) == {world["assigned"], world["waiting"]}
+    assert 'href="/tickets?tab=department" aria-current="page"' in department
+    assert _numbers(unassigned) == {world["waiting"]}
+    assert client.get("/tickets?queue=open").status_code == 404
+    assert client.get("/tickets?queue=theirs").status_code == 404
+
+
+def test_queue_rows_show_labels_names_and_local_times(client, auth, world, app):
+    """The queue's rows (read as plain columns) show what the ORM objects showed."""
+    from flask_babel import format_datetime, get_locale
+    from flask_login import login_user
+
+    from ticketing.tickets.models import Ticket
+    auth.login(world["worker"].username)
+    html = client.get("/tickets?tab=department").get_data(as_text=True)
+
+    with app.test_request_context():
+        login_user(db.session.get(User, world["worker"].id))
+        ticket = db.session.scalar(db.select(Ticket).where(Ticket.number == world["assigned"]))
+        opened = format_datetime(ticket.created_at, "short")
+        team = ticket.department.display_name(str(get_locale()))
+        assignee = ticket.assignee.display_name
+        detail = f'href="/tickets/{ticket.id}">{ticket.number}</a>'
+    assert detail in html and f"<td>{opened}</td>" in html
+    assert f"<td>{team}</td>" in html and f"<td>{assignee}</td>" in html
+    assert "赵磊" in html and 'class="tag status-processing"' in html
+
+
 def test_the_all_open_tab_needs_all_departments(client, auth, world):
     auth.login(world["worker"].username)
     assert 'href="/tickets?tab=open"' not in client.get("/tickets").get_data(as_text=True)
@@ -141,3 +175,19 @@ def test_workflow_page_lists_the_five_top_level_states(client, auth, make_user):
     assert 'src="/static/workflow.js"' in html
     with client.get("/static/workflow.js") as script:
         assert script.status_code == 200
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_queue_dates_read_as_the_dt_filter_writes_them(app, lang):
+    """The queue formats its dates once per page; the text is the |dt filter's."""
+    from datetime import datetime, timedelta, timezone
+
+    from flask_babel import format_datetime
+
+    start = datetime(2024, 12, 31, 15, 59, 30, tzinfo=timezone.utc)
+    times = [start + timedelta(minutes=37 * i, seconds=i) for i in range(400)]
+    times.append(datetime(2025, 6, 1, 23, 5))  # naive: read as UTC, as flask_babel does
+    with app.test_request_context(f"/?lang={lang}"):
+        opened = views._opened_formatter()
+        assert [opened(t) for t in times] == [format_datetime(t, "short") for t in times]
+        assert opened(None) == "—"

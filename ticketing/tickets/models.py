@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.clock import utcnow
@@ -37,9 +37,16 @@ class Ticket(db.Model):
         Index("ix_tickets_department_state", "department_id", "state"),
         Index("ix_tickets_assignee_state", "assignee_id", "state"),
         Index("ix_tickets_created", "created_at", "id"),
-        # Queues and lists of department-scoped users page by (created_at, id).
+        # Queues and lists of department-scoped users page by (created_at, id): each queue's
+        # equality filter, then the keyset order, so a page reads limit + 1 index entries.
         Index("ix_tickets_department_created", "department_id", "created_at", "id"),
-        Index("ix_tickets_created_by", "created_by_id"),
+        # "mine": assigned to me / opened by me (two branches, see queries._newest_first).
+        Index("ix_tickets_assignee_created", "assignee_id", "created_at", "id"),
+        Index("ix_tickets_created_by_created", "created_by_id", "created_at", "id"),
+        # "unassigned": the department's tickets nobody holds.
+        Index("ix_tickets_department_unassigned", "department_id", "created_at", "id",
+              sqlite_where=text("assignee_id IS NULL"),
+              postgresql_where=text("assignee_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

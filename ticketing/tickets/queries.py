@@ -9,14 +9,16 @@ import binascii
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, false, or_, select, union
 
+from ticketing.auth.models import Department, User
 from ticketing.auth.operations import InvalidInput
 from ticketing.clock import utcnow
+from ticketing.customers.models import Customer
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.permissions import can_see_all_departments
-from workflows.tickets import DISPLAY_STATUS, KINDS, LEAVES, kind_of_state
+from workflows.tickets import DISPLAY_STATUS, KINDS, LEAVES, display_status, kind_of_state
 
 QUEUES = ("mine", "department", "unassigned", "open")
 STATUSES = tuple(dict.fromkeys(DISPLAY_STATUS.values()))
@@ -28,15 +30,19 @@ TEXT_LIMIT = 100
 
 def visible_tickets(user) -> Select:
     """`select(Ticket)` restricted to the tickets `user` may see (see can_view_ticket)."""
-    stmt = select(Ticket)
+    return select(Ticket).where(*_visibility(user))
+
+
+def _visibility(user) -> list:
+    """WHERE clauses (ANDed) limiting tickets to those `user` may see."""
     if not getattr(user, "is_authenticated", False) or not user.can("tickets.view"):
-        return stmt.where(false())
+        return [false()]
     if can_see_all_departments(user):
-        return stmt
+        return []
     theirs = [Ticket.assignee_id == user.id, Ticket.created_by_id == user.id]
     if user.department_id is not None:
         theirs.append(Ticket.department_id == user.department_id)
-    return stmt.where(or_(*theirs))
+    return [or_(*theirs)]
 
 
 def encode_cursor(ticket: Ticket) -> str:
@@ -73,15 +79,112 @@ def _check_choices(**given) -> None:
         raise InvalidInput(errors)
 
 
-def ticket_list(user, *, kind=None, state=None, status=None, department_id=None,
-                assignee_id=None, customer_id=None, text=None, created_from=None,
-                created_to=None, queue=None, cursor=None, limit=50):
+def ticket_list(user, **filters):
     """One page of the tickets `user` may see, newest first: (rows, next_cursor or None).
 
-    created_from is inclusive, created_to exclusive (naive datetimes are read as UTC).
-    `text` matches description, title, number and caller phone anywhere (LIKE, with % and _
-    taken literally). Raises InvalidInput for an unknown choice or a malformed cursor.
+    Filters: kind, state, status, department_id, assignee_id, customer_id, text,
+    created_from (inclusive), created_to (exclusive; naive datetimes are read as UTC), queue,
+    cursor, limit. `text` matches description, title, number and caller phone anywhere
+    (LIKE, with % and _ taken literally). Raises InvalidInput for an unknown choice or a
+    malformed cursor. Rows are Ticket objects (with their eager relationships): for lists
+    that only show rows, ticket_rows() is much cheaper.
     """
+    source, conditions, order, limit = _newest_first(*_list_conditions(user, **filters))
+    stmt = (select(Ticket).select_from(source).where(*conditions)
+            .order_by(*order).limit(limit + 1))
+    rows = list(db.session.scalars(stmt).unique())
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+class _Ref:
+    """A customer, department or user as a list row shows it (plain attributes)."""
+
+    __slots__ = ("id", "name", "account_no", "tier", "code", "name_en", "username",
+                 "full_name")
+
+    def __init__(self, **values):
+        for key, value in values.items():
+            setattr(self, key, value)
+
+    def display_name(self, locale: str | None) -> str:  # a department's, as Department's
+        return self.name_en if (locale or "").startswith("en") and self.name_en else self.name
+
+
+class _UserRef(_Ref):
+    __slots__ = ()
+
+    @property
+    def display_name(self) -> str:  # as User.display_name
+        return self.full_name or self.username
+
+
+class TicketRow:
+    """One ticket of a list, read as plain columns: the Ticket's column attributes plus
+    customer, department, assignee and created_by (each None or a plain reference)."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+    @property
+    def status(self) -> str:
+        return display_status(self.state)
+
+
+_TICKET_COLUMNS = tuple(Ticket.__table__.columns)
+_TICKET_NAMES = tuple(column.key for column in _TICKET_COLUMNS)
+_CUSTOMER_FIELDS = ("id", "name", "account_no", "tier")
+_CUSTOMER_COLUMNS = tuple(Customer.__table__.c[field] for field in _CUSTOMER_FIELDS)
+# Departments and users: few distinct ones per page, read in one small query per table by
+# id rather than joined (a four-way outer join cost PostgreSQL more to plan than to run).
+# Customers differ on every row: those are joined.
+_REF_TABLES = (  # (table, columns, class, [(ticket attribute, foreign key column)])
+    (Department.__table__, ("id", "code", "name", "name_en"), _Ref,
+     [("department", "department_id")]),
+    (User.__table__, ("id", "username", "full_name"), _UserRef,
+     [("assignee", "assignee_id"), ("created_by", "created_by_id")]),
+)
+
+
+def ticket_rows(user, **filters):
+    """ticket_list() as plain TicketRow objects: one query of the tickets' columns with
+    their customers, then one per referenced table (departments, users) for the ids on the
+    page. No ORM identity map, no per-row relationship or role loads."""
+    source, conditions, order, limit = _newest_first(*_list_conditions(user, **filters))
+    customers = Customer.__table__
+    stmt = (select(*_TICKET_COLUMNS, *_CUSTOMER_COLUMNS)
+            .select_from(source.outerjoin(customers, customers.c.id == Ticket.customer_id))
+            .where(*conditions).order_by(*order).limit(limit + 1))
+    width = len(_TICKET_NAMES)
+    values = []
+    connection = db.session.connection()  # plain Core selects: skip the ORM execution layer
+    for row in connection.execute(stmt):
+        value = dict(zip(_TICKET_NAMES, row))
+        value["customer"] = None if row[width] is None else _Ref(
+            **dict(zip(_CUSTOMER_FIELDS, row[width:])))
+        values.append(value)
+    next_cursor = None
+    if len(values) > limit:
+        values = values[:limit]
+        next_cursor = encode_cursor(TicketRow(values[-1]))
+    for table, fields, cls, links in _REF_TABLES:
+        ids = {row[key] for row in values for _name, key in links} - {None}
+        found = {}
+        if ids:
+            columns = [table.c[field] for field in fields]
+            found = {row[0]: cls(**dict(zip(fields, row))) for row in connection.execute(
+                select(*columns).where(table.c.id.in_(sorted(ids))))}
+        for row in values:
+            for name, key in links:
+                row[name] = found.get(row[key])
+    return [TicketRow(row) for row in values], next_cursor
+
+
+def _list_conditions(user, *, kind=None, state=None, status=None, department_id=None,
+                     assignee_id=None, customer_id=None, text=None, created_from=None,
+                     created_to=None, queue=None, cursor=None, limit=50):
+    """(WHERE clauses, branches, limit) of a ticket list; see ticket_list and
+    _newest_first for the branches."""
     # An empty form field means "any".
     kind, state, status, queue = (value or None for value in (kind, state, status, queue))
     _check_choices(kind=kind, state=state, status=status, queue=queue)
@@ -90,57 +193,78 @@ def ticket_list(user, *, kind=None, state=None, status=None, department_id=None,
     except (TypeError, ValueError):
         raise InvalidInput({"limit": [_("Give a whole number.")]}) from None
     created_from, created_to = _aware(created_from), _aware(created_to)
-    stmt = visible_tickets(user)
+    where = _visibility(user)
     if kind is not None:
-        stmt = stmt.where(Ticket.kind == kind)
+        where.append(Ticket.kind == kind)
     if state is not None:
-        stmt = stmt.where(Ticket.state.in_(_states_for(state)))
+        where.append(Ticket.state.in_(_states_for(state)))
     if status is not None:
-        stmt = stmt.where(Ticket.state.in_(
+        where.append(Ticket.state.in_(
             [leaf for leaf, shown in DISPLAY_STATUS.items() if shown == status]))
     if department_id is not None:
-        stmt = stmt.where(Ticket.department_id == department_id)
+        where.append(Ticket.department_id == department_id)
     if assignee_id is not None:
-        stmt = stmt.where(Ticket.assignee_id == assignee_id)
+        where.append(Ticket.assignee_id == assignee_id)
     if customer_id is not None:
-        stmt = stmt.where(Ticket.customer_id == customer_id)
+        where.append(Ticket.customer_id == customer_id)
     if text is not None and text.strip():
         needle = text.strip()[:TEXT_LIMIT]
-        stmt = stmt.where(or_(*(column.icontains(needle, autoescape=True) for column in (
+        where.append(or_(*(column.icontains(needle, autoescape=True) for column in (
             Ticket.description, Ticket.title, Ticket.number, Ticket.caller_phone))))
     if created_from is not None:
-        stmt = stmt.where(Ticket.created_at >= created_from)
+        where.append(Ticket.created_at >= created_from)
     if created_to is not None:
-        stmt = stmt.where(Ticket.created_at < created_to)
-    stmt = _queue(stmt, user, queue)
+        where.append(Ticket.created_at < created_to)
+    queue_where, branches = _queue(user, queue)
+    where += queue_where
     if cursor:
         at, last_id = decode_cursor(cursor)
         # The <= bound is what an index range scan uses; the OR breaks ties on the same time.
-        stmt = stmt.where(and_(Ticket.created_at <= at,
-                               or_(Ticket.created_at < at, Ticket.id < last_id)))
-    stmt = stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)
-    rows = list(db.session.scalars(stmt).unique())
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+        where.append(and_(Ticket.created_at <= at,
+                          or_(Ticket.created_at < at, Ticket.id < last_id)))
+    return where, branches, limit
+
+
+def _newest_first(where: list, branches: list | None, limit: int):
+    """(FROM, WHERE, ORDER BY, limit) of one page, newest first by (created_at, id).
+
+    Without branches: tickets filtered by `where`, read backwards along an index that
+    starts with the equality filters and ends with (created_at, id). With branches (lists
+    of further conditions, any of which selects a ticket: "assigned to me, or opened by me
+    and still open"), an OR would defeat those indexes (the database walks every ticket
+    newest first and filters), so each branch takes its own first limit + 1 rows along its
+    own index and the page is the newest of those few.
+    """
+    newest = (Ticket.created_at.desc(), Ticket.id.desc())
+    if not branches:
+        return Ticket.__table__, where, newest, limit
+    firsts = [select(Ticket.id, Ticket.created_at).where(*where, *extra)
+              .order_by(*newest).limit(limit + 1).subquery() for extra in branches]
+    picked = union(*(select(first.c.id, first.c.created_at) for first in firsts)
+                   ).subquery("picked")
+    return (picked.join(Ticket.__table__, Ticket.id == picked.c.id), [],
+            (picked.c.created_at.desc(), picked.c.id.desc()), limit)
 
 
 def _aware(at: datetime | None) -> datetime | None:
     return at.replace(tzinfo=timezone.utc) if at is not None and at.tzinfo is None else at
 
 
-def _queue(stmt: Select, user, queue: str | None) -> Select:
+def _queue(user, queue: str | None) -> tuple[list, list | None]:
+    """(WHERE clauses, branches or None) of a queue; see _newest_first."""
     if queue == "mine":  # assigned to me, or opened by me and still open (agents, dispatchers)
-        return stmt.where(or_(Ticket.assignee_id == user.id,
-                              and_(Ticket.created_by_id == user.id, Ticket.state != "closed")))
+        return [], [[Ticket.assignee_id == user.id],
+                    [Ticket.created_by_id == user.id, Ticket.state != "closed"]]
     if queue == "open":
-        return stmt.where(Ticket.state != "closed")
+        return [Ticket.state != "closed"], None
     if queue in ("department", "unassigned"):
         if user.department_id is None:
-            return stmt.where(false())
-        stmt = stmt.where(Ticket.department_id == user.department_id)
+            return [false()], None
+        where = [Ticket.department_id == user.department_id]
         if queue == "unassigned":
-            stmt = stmt.where(Ticket.assignee_id.is_(None))
-    return stmt
+            where.append(Ticket.assignee_id.is_(None))
+        return where, None
+    return [], None
 
 
 def open_tickets_for_caller(user, number: str, customer_ids, limit: int = 50) -> list[Ticket]:
