@@ -40,7 +40,7 @@ def load_config(instance_path: str) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_TOKEN_DAYS": int(os.environ.get("API_TOKEN_DAYS", 365)),
         "SCHEDULER_INTERVAL_SECONDS": float(os.environ.get("SCHEDULER_INTERVAL_SECONDS", 15)),
-        "SCHEDULER_BATCH_SIZE": int(os.environ.get("SCHEDULER_BATCH_SIZE", 200)),
+        "SCHEDULER_BATCH_SIZE": int(os.environ.get("SCHEDULER_BATCH_SIZE", 500)),
         "REPEAT_CALLER_WINDOW_HOURS": int(os.environ.get("REPEAT_CALLER_WINDOW_HOURS", 72)),
     }
 

@@ -35,7 +35,10 @@ from ticketing.timers.models import Timer
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 200
+# A batch costs ~16 statements whatever its size; 500 timers share them instead of 200
+# (10,000 due at 1M tickets on PostgreSQL: 3.1 s against 4.2 s). On SQLite a batch of 500
+# holds the write lock for about 0.2 s.
+DEFAULT_BATCH_SIZE = 500
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_TIME_BUDGET = 30.0
 BACKOFF_BASE_SECONDS = 30
