@@ -79,24 +79,6 @@ def _check_choices(**given) -> None:
         raise InvalidInput(errors)
 
 
-def ticket_list(user, **filters):
-    """One page of the tickets `user` may see, newest first: (rows, next_cursor or None).
-
-    Filters: kind, state, status, department_id, assignee_id, customer_id, text,
-    created_from (inclusive), created_to (exclusive; naive datetimes are read as UTC), queue,
-    cursor, limit. `text` matches description, title, number and caller phone anywhere
-    (LIKE, with % and _ taken literally). Raises InvalidInput for an unknown choice or a
-    malformed cursor. Rows are Ticket objects (with their eager relationships): for lists
-    that only show rows, ticket_rows() is much cheaper.
-    """
-    source, conditions, order, limit = _newest_first(*_list_conditions(user, **filters))
-    stmt = (select(Ticket).select_from(source).where(*conditions)
-            .order_by(*order).limit(limit + 1))
-    rows = list(db.session.scalars(stmt).unique())
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
-
-
 class _Ref:
     """A customer, department or user as a list row shows it (plain attributes)."""
 
@@ -147,9 +129,17 @@ _REF_TABLES = (  # (table, columns, class, [(ticket attribute, foreign key colum
 
 
 def ticket_rows(user, **filters):
-    """ticket_list() as plain TicketRow objects: one query of the tickets' columns with
-    their customers, then one per referenced table (departments, users) for the ids on the
-    page. No ORM identity map, no per-row relationship or role loads."""
+    """One page of the tickets `user` may see, newest first: (rows, next_cursor or None).
+
+    Filters: kind, state, status, department_id, assignee_id, customer_id, text,
+    created_from (inclusive), created_to (exclusive; naive datetimes are read as UTC), queue,
+    cursor, limit. `text` matches description, title, number and caller phone anywhere
+    (LIKE, with % and _ taken literally). Raises InvalidInput for an unknown choice or a
+    malformed cursor.
+
+    Rows are plain TicketRow objects: one query of the tickets' columns with their
+    customers, then one per referenced table (departments, users) for the ids on the page.
+    No ORM identity map, no per-row relationship or role loads."""
     source, conditions, order, limit = _newest_first(*_list_conditions(user, **filters))
     customers = Customer.__table__
     stmt = (select(*_TICKET_COLUMNS, *_CUSTOMER_COLUMNS)
@@ -183,7 +173,7 @@ def ticket_rows(user, **filters):
 def _list_conditions(user, *, kind=None, state=None, status=None, department_id=None,
                      assignee_id=None, customer_id=None, text=None, created_from=None,
                      created_to=None, queue=None, cursor=None, limit=50):
-    """(WHERE clauses, branches, limit) of a ticket list; see ticket_list and
+    """(WHERE clauses, branches, limit) of a ticket list; see ticket_rows and
     _newest_first for the branches."""
     # An empty form field means "any".
     kind, state, status, queue = (value or None for value in (kind, state, status, queue))

@@ -420,9 +420,9 @@ def workflow():
 
 # --- home panels and the customer page ---------------------------------------------------
 
-def _ticket_rows(user, **kwargs) -> list[Ticket]:
+def _ticket_rows(user, **kwargs) -> list:
     try:
-        rows, _cursor = queries.ticket_list(user, **kwargs)
+        rows, _cursor = queries.ticket_rows(user, **kwargs)
     except ApiError:
         db.session.rollback()
         return []
