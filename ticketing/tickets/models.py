@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from workflows.tickets import display_status
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("phone", "web", "email", "walk_in")
@@ -91,7 +92,6 @@ class Ticket(db.Model):
 
     @property
     def status(self) -> str:
-        from workflows.tickets import display_status
         return display_status(self.state)
 
     def __repr__(self) -> str:

@@ -1,6 +1,43 @@
 """Who may see a ticket and fire which event on it: permissions come from roles (data)."""
+from flask_babel import lazy_gettext as _l
+
+from ticketing.tickets.labels import event_label
 from workflows.machine import ticket_workflow
 from workflows.tickets import EVENTS
+
+# Default roles and the ticket permissions they start with (an admin edits them later).
+VIEW_ROLES = ("agent", "dispatcher", "staff", "callback_agent", "supervisor",
+              "department_head")
+EVENT_GRANTS = {
+    "agent": ("terminate", "relay", "reclassify", "verify_customer", "classify_fault",
+              "send_to_inspection", "suspend"),
+    "dispatcher": ("verify_customer", "classify_fault", "issue_work_order", "dispatch",
+                   "link_incident", "suspend", "resume"),
+    "staff": ("transfer", "reply", "terminate", "accept", "report_repaired", "analyse",
+              "assign", "handle", "resolve", "suspend", "resume"),
+    "callback_agent": ("reopen",),
+    "supervisor": ("reopen", "reclassify", "approve_suspension", "reject_suspension", "close"),
+    "department_head": ("transfer", "reply", "terminate", "accept", "report_repaired",
+                        "analyse", "assign", "handle", "resolve", "suspend", "resume",
+                        "approve_suspension", "reject_suspension", "close"),
+}
+ALL_DEPARTMENT_ROLES = ("agent", "dispatcher", "callback_agent", "supervisor")
+
+
+def ticket_permissions() -> tuple[dict, dict]:
+    """(code -> label, role -> codes) of the tickets area, for wiring.add_permissions."""
+    labels = {"tickets.view": _l("View tickets"), "tickets.create": _l("Open new tickets"),
+              "tickets.all_departments": _l("See and act on tickets of every department")}
+    for name, meta in EVENTS.items():
+        labels[meta["permission"]] = _l("Ticket action: %(action)s", action=event_label(name))
+    grants = {role: ["tickets.view"] for role in VIEW_ROLES}
+    for role in ("agent", "dispatcher"):
+        grants[role].append("tickets.create")
+    for role in ALL_DEPARTMENT_ROLES:
+        grants[role].append("tickets.all_departments")
+    for role, events in EVENT_GRANTS.items():
+        grants[role].extend(EVENTS[name]["permission"] for name in events)
+    return labels, grants
 
 
 def can_see_all_departments(user) -> bool:
