@@ -1,7 +1,10 @@
 """Who may see a ticket and fire which event on it: permissions come from roles (data)."""
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
+from ticketing.extensions import db
 from ticketing.tickets.labels import event_label
+from ticketing.tickets.models import Ticket, TicketEvent
 from workflows.machine import ticket_workflow
 from workflows.tickets import EVENTS
 
@@ -44,15 +47,48 @@ def can_see_all_departments(user) -> bool:
     return user.can("tickets.all_departments")
 
 
-def can_view_ticket(user, ticket) -> bool:
-    if not user.is_authenticated or not user.can("tickets.view"):
-        return False
-    return can_see_all_departments(user) or _is_theirs(user, ticket)
+# -- who may see and act on a ticket: each rule once in SQL, once as its mirror predicate --
+# A ticket is "theirs" (they may act on it) when it is assigned to them, opened by them or in
+# their department; they may see it too once they have acted on it (a history row of theirs),
+# so a hand-off never ends on a 404 for whoever handed it off. tests/tickets/
+# test_visibility.py proves each SQL expression and its predicate agree.
+
+def theirs_clause(user) -> ColumnElement:
+    mine = [Ticket.assignee_id == user.id, Ticket.created_by_id == user.id]
+    if user.department_id is not None:
+        mine.append(Ticket.department_id == user.department_id)
+    return or_(*mine)
 
 
 def _is_theirs(user, ticket) -> bool:
     return (ticket.assignee_id == user.id or ticket.created_by_id == user.id
             or (user.department_id is not None and ticket.department_id == user.department_id))
+
+
+def handled_clause(user) -> ColumnElement:
+    """Tickets with a history row written by the user."""
+    return exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.actor_id == user.id)
+
+
+def _has_handled(user, ticket) -> bool:
+    return db.session.scalar(select(exists().where(TicketEvent.ticket_id == ticket.id,
+                                                   TicketEvent.actor_id == user.id)))
+
+
+def visibility_clause(user) -> ColumnElement:
+    """WHERE clause: the tickets `user` may see (mirror: can_view_ticket)."""
+    if not getattr(user, "is_authenticated", False) or not user.can("tickets.view"):
+        return false()
+    if can_see_all_departments(user):
+        return true()
+    return or_(theirs_clause(user), handled_clause(user))
+
+
+def can_view_ticket(user, ticket) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.can("tickets.view"):
+        return False
+    return can_see_all_departments(user) or _is_theirs(user, ticket) \
+        or _has_handled(user, ticket)
 
 
 def can_open_ticket(user) -> bool:

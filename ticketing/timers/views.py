@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from wtforms import SelectChoice
 
 from ticketing.auth.permissions import permission_required
@@ -12,6 +12,7 @@ from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.tickets.labels import KIND_LABELS, PRIORITY_LABELS, state_label
 from ticketing.tickets.models import Ticket
+from ticketing.tickets.permissions import visibility_clause
 from ticketing.timers import operations as ops
 from ticketing.timers.calendars import format_hours
 from ticketing.timers.clocks import live_minutes_used
@@ -173,11 +174,9 @@ def escalated_clocks(user, limit: int = ESCALATIONS_SHOWN):
              # Literal predicates, so the partial index ix_sla_clocks_escalated applies.
              .where(text("sla_clocks.stopped_at IS NULL AND sla_clocks.escalation_level > 0"),
                     SlaClock.paused_at.is_(None))
+             .where(visibility_clause(user))
              .order_by(SlaClock.escalation_level.desc(), SlaClock.due_at, SlaClock.id)
              .limit(limit))
-    if not user.can("tickets.all_departments"):
-        mine = user.department_id if user.department_id is not None else -1
-        query = query.where(or_(Ticket.department_id == mine, SlaClock.department_id == mine))
     return db.session.execute(query).unique().all()
 
 
