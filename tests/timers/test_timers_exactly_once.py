@@ -32,7 +32,7 @@ SWEEPS = 4
 BATCH = 25
 TIMERS = 400  # > SWEEPS * BATCH: every sweep claims a batch while the others hold theirs
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
-ALL_IN_TIMEOUT = 10.0  # seconds the first handler of a sweep waits for the other sweeps
+ALL_IN_TIMEOUT = 30.0  # seconds the first handler of a sweep waits for the other sweeps
 JOIN_TIMEOUT = 120.0
 
 
