@@ -125,18 +125,46 @@ def test_walk_fires_each_event_through_the_api(api, people, walk):
     assert [h["id"] for h in history] == sorted(h["id"] for h in history)
 
 
-def test_resume_returns_to_the_exact_sub_state_it_left(api, people):
-    for state_path in (["verify_customer"], ["classify_fault"]):
-        ticket = api.open(kind="repair", customer_id=None, caller_phone="13900000001")
-        fields = {"classify_fault": {"fault_type": "noise"}}
-        for event in state_path:
-            assert api.fire("dispatcher", ticket["id"], event,
-                            **fields.get(event, {})).status_code in (200, 409)
-        left = api.ticket("admin", ticket["id"])["state"]
-        assert api.fire("dispatcher", ticket["id"], "suspend",
-                        reason="storm").status_code == 200
-        resumed = api.fire("dispatcher", ticket["id"], "resume").get_json()["ticket"]
-        assert resumed["state"] == left and resumed["suspended_from"] is None
+# Steps into each repair sub-state: (who, event, fields), each of which must succeed.
+_VERIFY = ("dispatcher", "verify_customer", {})
+_CLASSIFY = ("dispatcher", "classify_fault", {"fault_type": "noise"})
+_ORDER = ("dispatcher", "issue_work_order", {"department_id": "dept:repair"})
+_DISPATCH = ("dispatcher", "dispatch", {"department_id": "dept:repair_team_1",
+                                        "assignee_id": "user:team1"})
+_ACCEPT = ("team1", "accept", {})
+_REPAIRED = ("team1", "report_repaired", {"note": "Replaced the amplifier"})
+SUB_STATE_PATHS = [
+    ([], "repair_new"),
+    ([_VERIFY], "repair_verified"),
+    ([_CLASSIFY], "repair_classified"),
+    ([_VERIFY, _CLASSIFY], "repair_classified"),
+    ([_VERIFY, _CLASSIFY, _ORDER], "repair_ordered"),
+    ([_VERIFY, _CLASSIFY, _ORDER, _DISPATCH], "repair_dispatched"),
+    ([_VERIFY, _CLASSIFY, _ORDER, _DISPATCH, _ACCEPT], "repair_working"),
+    ([_VERIFY, _CLASSIFY, _ORDER, _DISPATCH, _ACCEPT, _REPAIRED], "repair_repaired"),
+]
+
+
+@pytest.mark.parametrize("path, sub_state", SUB_STATE_PATHS,
+                         ids=[state + ":" + "-".join(s[1] for s in path) for path, state
+                              in SUB_STATE_PATHS])
+def test_resume_returns_to_the_exact_sub_state_it_left(api, people, path, sub_state):
+    # With a customer, so verify_customer (and issue_work_order after it) must succeed.
+    ticket = api.open(kind="repair", customer_id=_repair_customer(api))
+    for who, event, fields in path:
+        response = api.fire(who, ticket["id"], event,
+                            **{k: _resolve(api, v) for k, v in fields.items()})
+        assert response.status_code == 200, (event, response.get_json())
+    assert api.ticket("admin", ticket["id"])["state"] == sub_state
+    who = "team1" if sub_state in ("repair_working", "repair_repaired") else "dispatcher"
+    suspended = api.fire(who, ticket["id"], "suspend", reason="storm")
+    assert suspended.status_code == 200, suspended.get_json()
+    assert suspended.get_json()["ticket"]["state"] == "suspended"
+    assert suspended.get_json()["ticket"]["suspended_from"] == sub_state
+    resumed = api.fire(who, ticket["id"], "resume")
+    assert resumed.status_code == 200, resumed.get_json()
+    assert resumed.get_json()["ticket"]["state"] == sub_state
+    assert resumed.get_json()["ticket"]["suspended_from"] is None
 
 
 def test_fields_may_also_come_nested_under_fields(api, people):

@@ -248,3 +248,29 @@ def test_openapi_describes_the_timer_endpoints(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "/api/v1/tickets/{ticket_id}/clocks" in paths
     assert "/api/v1/notifications" in paths
+
+
+def test_a_department_head_sees_only_their_departments_escalations(app, client, auth, desk, sh,
+                                                                   make_user):
+    """escalations.view without tickets.all_departments: the queue (and the home panel) keep
+    to the head's department, though other departments' tickets are escalated too."""
+    desk.at(sh(2026, 3, 2, 10, 0))
+    ours = desk.open("consult")  # starts in operations
+    theirs = desk.open("repair")  # starts in dispatch
+    desk.at(sh(2026, 3, 4, 10, 0))
+    desk.sweep()
+    numbers = {tid: desk_number(app, tid) for tid in (ours, theirs)}
+    dispatcher = make_user("dispatcher", "dispatch")
+    auth.login(dispatcher.username)
+    page = client.get("/escalations").get_data(as_text=True)
+    assert numbers[ours] in page and numbers[theirs] in page  # both are escalated
+    auth.logout()
+    head = make_user("department_head", "operations")
+    auth.login(head.username)
+    response = client.get("/escalations")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert numbers[ours] in page
+    assert numbers[theirs] not in page
+    home = client.get("/").get_data(as_text=True)
+    assert numbers[ours] in home and numbers[theirs] not in home
