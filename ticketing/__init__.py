@@ -19,6 +19,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        from ticketing.config import persistent_secret_key
+        app.config["SECRET_KEY"] = persistent_secret_key(app.config["SECRET_KEY_FILE"])
 
     register_extensions(app)
     register_blueprints(app)

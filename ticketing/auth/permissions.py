@@ -6,6 +6,7 @@ from flask import redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ticketing.security import unauthenticated
 from workflows.tickets import EVENTS
 
 BASE_PERMISSIONS = {
@@ -74,6 +75,11 @@ def forbidden(message=None):
     return ApiError(403, "forbidden", message or str(_l("You do not have permission to do this.")))
 
 
+def can_manage_tokens_of(user, owner_id: int) -> bool:
+    """One's own tokens and sessions; anyone's with users.manage."""
+    return user.id == owner_id or user.can("users.manage")
+
+
 def permission_required(*codes):
     """Require a logged-in user holding every one of `codes` (none: just logged in)."""
 
@@ -82,8 +88,7 @@ def permission_required(*codes):
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 if request.path.startswith("/api/"):
-                    from ticketing.errors import ApiError
-                    raise ApiError(401, "unauthenticated", str(_l("Log in or send a token.")))
+                    raise unauthenticated()
                 # full_path ends in a bare "?" when there is no query string.
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             missing = [c for c in codes if not current_user.can(c)]

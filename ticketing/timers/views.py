@@ -8,6 +8,7 @@ from sqlalchemy import or_, select, text
 from wtforms import SelectChoice
 
 from ticketing.auth.operations import InvalidInput
+from ticketing.security import safe_next
 from ticketing.auth.permissions import permission_required
 from ticketing.clock import utcnow
 from ticketing.forms import attach_errors
@@ -225,10 +226,7 @@ def mark_read():
     marked = ops.mark_notifications_read(current_user, ids)
     db.session.commit()
     flash(_("%(n)d notification(s) marked as read.", n=marked), "success")
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("timers.notifications")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("timers.notifications")))
 
 
 # -- hooks into other areas' pages --------------------------------------------------------
