@@ -18,6 +18,7 @@ import pytest
 
 from ticketing import ROOT, create_app
 from ticketing.config import persistent_secret_key
+from ticketing.extensions import db
 
 PASSWORD = "correct-horse-9"
 
@@ -49,6 +50,9 @@ def test_two_apps_without_a_configured_key_share_sessions(database_url, tmp_path
     assert first.secret_key == second.secret_key
     assert first.secret_key == (tmp_path / "secret_key").read_text().strip()
     assert create_app({**config, "SECRET_KEY": "configured"}).secret_key == "configured"
+    for app in (first, second):
+        with app.app_context():
+            db.engine.dispose()
 
 
 def _free_port() -> int:

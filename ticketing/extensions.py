@@ -20,6 +20,11 @@ class TicketingApi(Api):
     def _register_error_handlers(self):
         pass
 
+    def _init_spec(self, *args, **kwargs):
+        from ticketing.apiutil import no_nul_pattern
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(no_nul_pattern)
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
