@@ -1,6 +1,7 @@
 """Shared pieces of the REST API: a blueprint whose input errors are 400, pagination."""
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema, fields
+from marshmallow import fields as ma_fields  # the error schema's `fields` member hides it
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
@@ -65,7 +66,6 @@ VISIBLE_TEXT = ("^[^\\u0000]*[!-~\\u00a1-\\u167f\\u1681-\\u1fff\\u2010-\\u2027\\
 
 def no_nul_pattern(_converter, field, **_kwargs) -> dict:
     """apispec attribute function: state the edge's NUL rule on every string field."""
-    from marshmallow import fields as ma_fields
     if isinstance(field, ma_fields.String) and not isinstance(field, ma_fields.DateTime) \
             and not any(getattr(v, "regex", None) is not None
                         for v in getattr(field, "validators", [])):

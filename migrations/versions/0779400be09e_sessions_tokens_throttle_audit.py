@@ -1,7 +1,7 @@
 """Login sessions, login throttle counters, the audit log; history tables refuse TRUNCATE
 
 Revision ID: 0779400be09e
-Revises: e5a1c7f3b2d8
+Revises: f1c3a9d27b40
 Create Date: 2026-12-01 00:34:00.956230
 
 """
@@ -45,7 +45,7 @@ def _unguard_audit_log():
 
 # revision identifiers, used by Alembic.
 revision = '0779400be09e'
-down_revision = 'e5a1c7f3b2d8'
+down_revision = 'f1c3a9d27b40'
 branch_labels = None
 depends_on = None
 

@@ -14,6 +14,7 @@ from ticketing.auth.schemas import (AuditEntrySchema, AuditQuerySchema, Departme
                                     TokenRequestSchema, TokenSchema, UserSchema)
 from ticketing.errors import ApiError
 from ticketing.extensions import db
+from ticketing.unit import unit_of_work
 
 blp = ApiBlueprint("auth_api", __name__, url_prefix="/api/v1", description="Accounts and tokens")
 
@@ -27,14 +28,14 @@ blp = ApiBlueprint("auth_api", __name__, url_prefix="/api/v1", description="Acco
                   "says when to try again")
 def create_token(data):
     """Exchange a username and password for a bearer token (shown once)."""
-    user = ops.log_in(data["username"], data["password"], request.remote_addr)
+    with unit_of_work():  # a failed attempt counts too: it commits before the 401
+        user = ops.log_in(data["username"], data["password"], request.remote_addr)
     if user is None:
-        db.session.commit()  # the failed attempt counts
         raise ApiError(401, "invalid_credentials", _("Wrong username or password."))
     days = current_app.config["API_TOKEN_DAYS"]
-    token, row = ops.issue_token(user, data.get("name", ""),
-                                 min(data.get("expires_in_days") or days, days))
-    db.session.commit()
+    with unit_of_work():
+        token, row = ops.issue_token(user, data.get("name", ""),
+                                     min(data.get("expires_in_days") or days, days))
     return {"token": token, "token_type": "Bearer", "id": row.id, "expires_at": row.expires_at}
 
 
@@ -67,8 +68,8 @@ def revoke_token(token_id):
         raise ApiError(404, "not_found", _("No such token."))
     if not can_manage_tokens_of(current_user, token.user_id):
         raise forbidden()
-    ops.revoke_token(token, current_user)
-    db.session.commit()
+    with unit_of_work():
+        ops.revoke_token(token, current_user)
     return token
 
 
@@ -77,8 +78,8 @@ def revoke_token(token_id):
 @permission_required()
 def logout_everywhere():
     """End every browser session and revoke every token of the caller, this one included."""
-    ended = ops.end_all_sessions(current_user, current_user, "logout_everywhere")
-    db.session.commit()
+    with unit_of_work():
+        ended = ops.end_all_sessions(current_user, current_user, "logout_everywhere")
     return ended
 
 

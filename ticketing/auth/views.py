@@ -13,9 +13,9 @@ from ticketing.auth.forms import (ConfirmForm, LoginForm, PreferencesForm, RoleP
 from ticketing.auth.models import ApiToken, Department, LoginSession, Role, User
 from ticketing.auth.permissions import (all_permissions, can_manage_tokens_of, forbidden,
                                         permission_required)
-from ticketing.forms import attach_errors
 from ticketing.extensions import db
 from ticketing.security import safe_next
+from ticketing.unit import unit_of_work
 
 bp = Blueprint("auth", __name__)
 
@@ -29,17 +29,16 @@ def login():
         return render_template("auth/login.html", form=form)
     if form.validate_on_submit():
         try:
-            user = ops.log_in(form.username.data, form.password.data, request.remote_addr)
+            with unit_of_work():  # a failed attempt is recorded, and counts
+                user = ops.log_in(form.username.data, form.password.data, request.remote_addr)
         except ops.LoginThrottled as exc:
-            db.session.rollback()
             form.password.errors.append(exc.message)
             return render_template("auth/login.html", form=form), 429, exc.headers
         if user is not None:
-            ops.start_login_session(user, request.user_agent.string)
-            db.session.commit()
+            with unit_of_work():
+                ops.start_login_session(user, request.user_agent.string)
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), url_for("main.home")))
-        db.session.commit()  # the failed attempt counts
         form.password.errors.append(_("Wrong username or password."))
     return render_template("auth/login.html", form=form), 401
 
@@ -47,8 +46,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    ops.end_login_session(current_user._get_current_object())
-    db.session.commit()
+    with unit_of_work():
+        ops.end_login_session(current_user._get_current_object())
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -82,8 +81,8 @@ def revoke_token(token_id: int):
         raise forbidden()
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ops.revoke_token(token, current_user)
-    db.session.commit()
+    with unit_of_work():
+        ops.revoke_token(token, current_user)
     flash(_("Token %(name)s revoked.", name=token.name or token.id), "success")
     return redirect(safe_next(request.form.get("next"), url_for("auth.security")))
 
@@ -93,8 +92,8 @@ def revoke_token(token_id: int):
 def logout_everywhere():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ops.end_all_sessions(current_user, current_user, "logout_everywhere")
-    db.session.commit()
+    with unit_of_work():
+        ops.end_all_sessions(current_user, current_user, "logout_everywhere")
     logout_user()
     flash(_("Every session and API token of your account has ended."), "info")
     return redirect(url_for("auth.login"))
@@ -105,8 +104,8 @@ def logout_everywhere():
 def preferences():
     form = PreferencesForm(obj=current_user)
     if form.validate_on_submit():
-        ops.update_user(current_user, locale=form.locale.data)
-        db.session.commit()
+        with unit_of_work():
+            ops.update_user(current_user, locale=form.locale.data)
         flash(_("Preferences saved."), "success")
         return redirect(url_for("auth.preferences"))
     return render_template("auth/preferences.html", form=form)
@@ -137,17 +136,13 @@ def user_new():
     form = UserForm()
     _fill_user_choices(form)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form, ROLE_FIELD) as work:
             user = ops.create_user(form.username.data, form.password.data or "",
                                    form.roles.data, form.department.data or None,
                                    full_name=form.full_name.data or "",
                                    locale=form.locale.data, actor=current_user)
             user.active = form.active.data
-            db.session.commit()
-        except ops.InvalidInput as exc:
-            db.session.rollback()
-            _attach_errors(form, exc.extra["fields"])
-        else:
+        if work.ok:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None), (
@@ -166,17 +161,13 @@ def user_edit(user_id: int):
     _fill_user_choices(form)
     form.username.data = user.username  # usernames are permanent
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form, ROLE_FIELD) as work:
             ops.update_user(user, full_name=form.full_name.data or "",
                             department_code=form.department.data or "",
                             role_names=form.roles.data, active=form.active.data,
                             locale=form.locale.data, password=form.password.data or None,
                             actor=current_user)
-            db.session.commit()
-        except ops.InvalidInput as exc:
-            db.session.rollback()
-            _attach_errors(form, exc.extra["fields"])
-        else:
+        if work.ok:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user,
@@ -190,8 +181,8 @@ def user_end_sessions(user_id: int):
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    ended = ops.end_all_sessions(user, current_user, "ended_by_admin")
-    db.session.commit()
+    with unit_of_work():
+        ended = ops.end_all_sessions(user, current_user, "ended_by_admin")
     flash(_("%(name)s: %(sessions)d session(s) ended, %(tokens)d token(s) revoked.",
             name=user.username, sessions=ended["sessions"], tokens=ended["tokens"]), "success")
     return redirect(url_for("auth.user_edit", user_id=user.id))
@@ -215,9 +206,8 @@ AUDIT_ACTION_LABELS = {
 }
 
 
-def _attach_errors(form, fields: dict) -> None:
-    for message in attach_errors(form, fields, {"role": "roles"}):
-        flash(message, "error")
+# Operations name the field "role"; the form's field is "roles".
+ROLE_FIELD = {"role": "roles"}
 
 
 # --- admin: roles -----------------------------------------------------------------------
@@ -239,13 +229,9 @@ def role_edit(role_id: int):
     if request.method == "GET":
         form.permissions.data = sorted(role.permissions)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             ops.set_role_permissions(role, form.permissions.data, actor=current_user)
-            db.session.commit()
-        except ops.InvalidInput as exc:
-            db.session.rollback()
-            _attach_errors(form, exc.extra["fields"])
-        else:
+        if work.ok:
             flash(_("Permissions of %(role)s saved.", role=role.label or role.name), "success")
             return redirect(url_for("auth.roles"))
     return render_template("auth/role_form.html", form=form, role=role, permissions=catalogue), (
