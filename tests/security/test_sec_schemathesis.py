@@ -96,3 +96,39 @@ def test_data_the_schemas_allow_is_accepted(app, world, as_role):
     failures = _run(app, headers, examples=25, label_filter=set(EXPECTED_REFUSALS),
                     extra_check=_accepted)
     assert failures == {}, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
+
+
+def test_every_409_body_is_described_by_the_documented_error_schema(app, client, as_role):
+    """The refusals schemathesis rarely reaches: a stale version (customer and ticket), an
+    event the state does not allow, a rule that refuses."""
+    import jsonschema_rs  # schemathesis' own validator
+
+    from ticketing.customers.operations import create_customer
+    from ticketing.extensions import db
+    from ticketing.tickets.operations import open_ticket
+    _user, headers = as_role("admin", "management")
+    with app.app_context():
+        customer = create_customer(None, {"account_no": "KH1", "name": "王芳"})
+        ticket = open_ticket(None, kind="repair", caller_phone="13800138000",
+                             description="没有信号")
+        db.session.commit()
+        customer_id, ticket_id, version = customer.id, ticket.id, ticket.version
+    spec = client.get("/api/v1/openapi.json").get_json()
+    error_schema = {**spec["components"]["schemas"]["ApiError"],
+                    "components": spec["components"]}
+    answers = [
+        client.patch(f"/api/v1/customers/{customer_id}", headers=headers,
+                     json={"version": 99, "notes": "x"}),
+        client.post(f"/api/v1/tickets/{ticket_id}/transitions", headers=headers,
+                    json={"event": "suspend", "version": version + 5, "reason": "x"}),
+        client.post(f"/api/v1/tickets/{ticket_id}/transitions", headers=headers,
+                    json={"event": "resume", "version": version}),
+        client.post(f"/api/v1/tickets/{ticket_id}/transitions", headers=headers,
+                    json={"event": "issue_work_order", "version": version}),
+    ]
+    codes = set()
+    for response in answers:
+        assert response.status_code in (400, 409), response.get_data(True)
+        jsonschema_rs.validate(error_schema, response.get_json())
+        codes.add(response.get_json()["error"])
+    assert {"stale_version", "event_not_allowed"} <= codes, codes
