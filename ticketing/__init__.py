@@ -6,7 +6,7 @@ from flask import Flask
 from ticketing import auth, customers, main, tickets, timers
 from ticketing.apiutil import IdConverter
 from ticketing.cli import register_commands
-from ticketing.config import load_config
+from ticketing.config import load_config, persistent_secret_key
 from ticketing.dbsetup import configure_engine_events
 from ticketing.errors import register_error_handlers
 # The module, not its names: `db` would hide the submodule ticketing.db (migrations use it).
@@ -33,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = persistent_secret_key(app.config["SECRET_KEY_FILE"])
 
     register_extensions(app)
     install_wiring(app)

@@ -5,11 +5,13 @@ import os
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext as _
 from flask_migrate import upgrade
+from sqlalchemy import select
 from werkzeug.serving import run_simple
 
-from ticketing.auth.operations import create_user
+from ticketing.auth.models import ApiToken, User
+from ticketing.auth.operations import create_user, end_all_sessions, revoke_token
 from ticketing.customers.importer import import_customers
 from ticketing.demo import seed_demo
 from ticketing.errors import InvalidInput
@@ -140,7 +142,55 @@ def import_customers_command(csv_file):
         raise SystemExit(1)
 
 
+@click.command("tokens")
+@click.argument("username")
+@click.option("--all", "include_ended", is_flag=True, help="Also revoked and expired ones.")
+@with_appcontext
+@in_operator_locale
+def tokens_command(username, include_ended):
+    """List a user's API tokens (id, name, created, expires, last used)."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(_("No such user: %(name)s", name=username))
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                    .order_by(ApiToken.id)):
+        if include_ended or token.is_valid():
+            state = "active" if token.is_valid() else "ended"
+            click.echo(f"{token.id}\t{token.name or '-'}\t{token.created_at:%Y-%m-%d %H:%M}"
+                       f"\t{token.expires_at:%Y-%m-%d}\t{token.last_used_at or '-'}\t{state}")
+
+
+@click.command("revoke-token")
+@click.argument("token_id", type=click.IntRange(1, 2 ** 31 - 1))
+@with_appcontext
+@in_operator_locale
+def revoke_token_command(token_id):
+    """Revoke one API token by its id (see `ticketing tokens USERNAME`)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(_("No such token: %(id)s", id=token_id))
+    revoke_token(token, None)
+    db.session.commit()
+    click.echo(_("Token %(id)s revoked.", id=token_id))
+
+
+@click.command("end-sessions")
+@click.argument("username")
+@with_appcontext
+@in_operator_locale
+def end_sessions_command(username):
+    """Log a user out everywhere: end every browser session, revoke every API token."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(_("No such user: %(name)s", name=username))
+    ended = end_all_sessions(user, None, "ended_by_operator")
+    db.session.commit()
+    click.echo(_("%(name)s: %(sessions)d session(s) ended, %(tokens)d token(s) revoked.",
+                 name=username, sessions=ended["sessions"], tokens=ended["tokens"]))
+
+
 def register_commands(app) -> None:
     for command in (init_command, create_user_command, seed_demo_command, run_command,
-                    import_customers_command):
+                    import_customers_command, tokens_command, revoke_token_command,
+                    end_sessions_command):
         app.cli.add_command(command)

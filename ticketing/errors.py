@@ -1,8 +1,9 @@
 """One error shape: JSON `{"error", "message", ...}` under /api, an HTML page elsewhere."""
 import logging
+import re
 
 from flask import jsonify, render_template, request
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -25,15 +26,80 @@ ERROR_CODES = {
 }
 
 
+# Flask-WTF and marshmallow speak English only: their messages are looked up here.
+_FIXED_MESSAGES = {
+    "The CSRF token is missing.": _l("The form's security token (CSRF) is missing. Reload "
+                                     "the page and try again."),
+    "The CSRF session token is missing.": _l("Your session has no security token (CSRF); "
+                                             "reload the page and try again."),
+    "The CSRF token has expired.": _l("The form's security token (CSRF) has expired. Reload "
+                                      "the page and try again."),
+    "The CSRF token is invalid.": _l("The form's security token (CSRF) is invalid. Reload "
+                                     "the page and try again."),
+    "The CSRF tokens do not match.": _l("The form's security token (CSRF) does not match "
+                                        "your session. Reload the page and try again."),
+    "Missing data for required field.": _l("This field is required."),
+    "Field may not be null.": _l("This field may not be empty (null)."),
+    "Unknown field.": _l("Unknown field."),
+    "Invalid input type.": _l("Wrong type of value."),
+    "Invalid value.": _l("Invalid value."),
+    "Invalid JSON body.": _l("The body is not valid JSON."),
+    "Not a valid string.": _l("Must be text."),
+    "Not a valid integer.": _l("Must be a whole number."),
+    "Not a valid number.": _l("Must be a number."),
+    "Not a valid boolean.": _l("Must be true or false."),
+    "Not a valid datetime.": _l("Must be a date and time (ISO 8601)."),
+    "Not a valid date.": _l("Must be a date (YYYY-MM-DD)."),
+    "Not a valid list.": _l("Must be a list."),
+    "Not a valid mapping type.": _l("Must be an object."),
+    "String does not match expected pattern.": _l("Does not have the expected form."),
+}
+_PATTERN_MESSAGES = [
+    (re.compile(r"Longer than maximum length (\d+)\.$"),
+     lambda m: _("At most %(n)s characters.", n=m[1])),
+    (re.compile(r"Shorter than minimum length (\d+)\.$"),
+     lambda m: _("At least %(n)s characters.", n=m[1])),
+    (re.compile(r"Length must be between (\d+) and (\d+)\.$"),
+     lambda m: _("Between %(min)s and %(max)s long.", min=m[1], max=m[2])),
+    (re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
+     lambda m: _("Must be from %(min)s to %(max)s.", min=m[1], max=m[2])),
+    (re.compile(r"Must be greater than or equal to (\S+)\.$"),
+     lambda m: _("Must be at least %(min)s.", min=m[1])),
+    (re.compile(r"Must be less than or equal to (\S+)\.$"),
+     lambda m: _("Must be at most %(max)s.", max=m[1])),
+    (re.compile(r"Must be one of: (.*)\.$"),
+     lambda m: _("Must be one of: %(choices)s.", choices=m[1])),
+]
+
+
+def translate_message(message):
+    """A library's English message in the reader's language (unknown ones unchanged);
+    applied through lists and dicts of field errors."""
+    if isinstance(message, dict):
+        return {key: translate_message(value) for key, value in message.items()}
+    if isinstance(message, list):
+        return [translate_message(value) for value in message]
+    if not isinstance(message, str):
+        return message
+    if message in _FIXED_MESSAGES:
+        return str(_FIXED_MESSAGES[message])
+    for pattern, render in _PATTERN_MESSAGES:
+        match = pattern.match(message)
+        if match:
+            return render(match)
+    return message
+
 RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(Exception):
     """Raised by operations and views for an expected refusal; rendered by the handlers below."""
 
-    def __init__(self, status: int, code: str, message: str, **extra):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None,
+                 **extra):
         super().__init__(message)
         self.status, self.code, self.message, self.extra = status, code, message, extra
+        self.headers = headers or {}
 
 
 class Conflict(ApiError):
@@ -72,12 +138,12 @@ def _http_exception(error: HTTPException):
         for location_errors in messages.values():
             if isinstance(location_errors, dict):
                 fields.update(location_errors)
-        extra["fields"] = fields or messages
+        extra["fields"] = translate_message(fields or messages)
         status = 400
     code = ERROR_CODES.get(status, "error")
     if status == 400 and getattr(error, "description", "").startswith("The CSRF"):
         code = "csrf_failed"
-    message = error.description if status != 500 else _("Internal error")
+    message = translate_message(error.description) if status != 500 else _("Internal error")
     if extra.get("fields"):
         message = _("Some fields are invalid.")
     response = error_response(status, code, message, **extra)
@@ -90,7 +156,8 @@ def _http_exception(error: HTTPException):
 
 def _api_error(error: ApiError):
     db.session.rollback()  # a refusal after a flush must not leave the flushed rows behind
-    return error_response(error.status, error.code, error.message, **error.extra)
+    body, status = error_response(error.status, error.code, error.message, **error.extra)
+    return body, status, error.headers
 
 
 def _stale(error: StaleDataError):

@@ -1,5 +1,4 @@
 """Every extension is created here unbound and bound in create_app()."""
-from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,7 +8,7 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from ticketing.apiutil import ApiErrorSchema, IdConverter, id_converter_schema
+from ticketing.apiutil import ApiErrorSchema, IdConverter, id_converter_schema, no_nul_pattern
 from ticketing.db import Base
 
 
@@ -20,6 +19,10 @@ class TicketingApi(Api):
 
     def _register_error_handlers(self):
         pass
+
+    def _init_spec(self, *args, **kwargs):
+        super()._init_spec(*args, **kwargs)
+        self.ma_plugin.converter.add_attribute_function(no_nul_pattern)
 
 
 db = SQLAlchemy(model_class=Base)
@@ -32,12 +35,3 @@ api = TicketingApi()
 
 api.register_converter(IdConverter, id_converter_schema)
 
-
-def remote_address_and_username() -> str:
-    """Throttle key for logins: per client address and account name."""
-    username = (request.form.get("username") or "")
-    if not username and request.is_json:
-        body = request.get_json(silent=True)
-        # Any JSON value may arrive (a list, a number); only an object names a user.
-        username = str(body.get("username", "")) if isinstance(body, dict) else ""
-    return f"{get_remote_address()}|{username.strip().lower()}"

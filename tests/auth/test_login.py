@@ -137,21 +137,88 @@ def test_failed_logins_lock_out_that_username_even_with_the_right_password(app, 
     assert client.get("/").status_code == 302, "no session was started"
 
 
-def test_the_lock_out_is_per_address_and_username(app, client, make_user):
+def test_the_username_counter_holds_from_every_address(app, client, make_user):
+    """One counter per username: guessing from many addresses does not spread it thin."""
     user, other = make_user("agent"), make_user("agent")
-    for _ in range(_limit(app)):
-        client.post("/login", data={"username": user.username, "password": "guess"})
+    for i in range(_limit(app)):
+        client.post("/login", data={"username": user.username, "password": "guess"},
+                    environ_base={"REMOTE_ADDR": f"10.0.0.{i + 1}"})
+    elsewhere = client.post("/login", data={"username": user.username, "password": PASSWORD},
+                            environ_base={"REMOTE_ADDR": "10.9.8.7"})
+    assert elsewhere.status_code == 429
+    # The address that guessed may still log in as someone else (its own counter is higher).
+    assert client.post("/login", data={"username": other.username, "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 302
+
+
+def test_one_address_spraying_many_usernames_is_stopped(app, client, make_user):
+    user = make_user("agent")
+    spray = parse(app.config["LOGIN_ADDRESS_RATE_LIMIT"]).amount
+    for i in range(spray):
+        client.post("/login", data={"username": f"nobody{i}", "password": "guess"})
+    refused = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert refused.status_code == 429
+    # Another address is not affected.
+    assert app.test_client().post("/login", data={"username": user.username,
+                                                  "password": PASSWORD},
+                                  environ_base={"REMOTE_ADDR": "10.9.8.7"}).status_code == 302
+
+
+def test_the_form_and_the_api_share_one_counter(app, client, make_user):
+    user = make_user("agent")
+    for i in range(_limit(app)):
+        if i % 2:
+            client.post("/login", data={"username": user.username, "password": "guess"})
+        else:
+            client.post("/api/v1/tokens", json={"username": user.username,
+                                                "password": "guess"})
+    assert client.post("/api/v1/tokens", json={"username": user.username,
+                                               "password": PASSWORD}).status_code == 429
     assert client.post("/login", data={"username": user.username,
                                        "password": PASSWORD}).status_code == 429
-    # The same address may still log in as someone else...
-    other_login = client.post("/login", data={"username": other.username,
-                                              "password": PASSWORD})
-    assert other_login.status_code == 302
-    # ...and the same username from another address is not locked out.
-    elsewhere = app.test_client()
-    response = elsewhere.post("/login", data={"username": user.username, "password": PASSWORD},
-                              environ_base={"REMOTE_ADDR": "10.9.8.7"})
-    assert response.status_code == 302
+
+
+def test_a_success_resets_the_username_counter(app, client, auth, make_user):
+    user = make_user("agent")
+    for _round in range(3):
+        for _ in range(_limit(app) - 1):
+            assert auth.login(user.username, "guess").status_code == 401
+        assert auth.login(user.username).status_code == 302
+        auth.logout()
+
+
+def test_the_lock_out_says_when_to_retry_and_ends_then(app, client, make_user):
+
+    from ticketing import clock
+    user = make_user("agent")
+    clock.freeze(clock.utcnow())
+    for _ in range(_limit(app)):
+        client.post("/api/v1/tokens", json={"username": user.username, "password": "guess"})
+    locked = client.post("/api/v1/tokens", json={"username": user.username,
+                                                 "password": PASSWORD})
+    body = locked.get_json()
+    assert locked.status_code == 429 and 0 < body["retry_after"] <= 60
+    assert locked.headers["Retry-After"] == str(body["retry_after"])
+    assert f"{body['retry_after']} seconds" in body["message"]
+    page = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert f"{body['retry_after']} seconds" in page.get_data(True)
+    clock.advance(seconds=body["retry_after"] + 1)
+    assert client.post("/api/v1/tokens", json={"username": user.username,
+                                               "password": PASSWORD}).status_code == 201
+
+
+def test_the_counters_live_in_the_database_so_every_worker_sees_them(app, make_user):
+    """Two app objects (as two gunicorn workers) on one database share the counters."""
+    from ticketing import create_app
+    user = make_user("agent")
+    for _ in range(_limit(app)):
+        app.test_client().post("/login", data={"username": user.username, "password": "x"})
+    other_worker = create_app({**app.config, "SERVER_NAME": "localhost"})
+    response = other_worker.test_client().post("/login", data={"username": user.username,
+                                                              "password": PASSWORD})
+    with other_worker.app_context():
+        db.engine.dispose()  # its pooled connection, before the garbage collector finds it
+    assert response.status_code == 429
 
 
 def test_the_lock_out_ignores_case_and_spaces_in_the_username(app, client, make_user):

@@ -65,7 +65,22 @@ ENDPOINTS = [
     ("PATCH", "/api/v1/customers/{customer_id}", ("customers.edit",), lambda f: {
         "version": f["customer_version"](), "notes": f"备注{f['n']()}"}),
     ("GET", "/api/v1/customers/{customer_id}/history", ("customers.view",), None),
+    # sessions, tokens, audit log
+    ("GET", "/account/security", (), None),
+    ("POST", "/tokens/{token_id}/revoke", ("users.manage",), lambda f: {}),
+    ("POST", "/admin/users/{user_id}/end-sessions", ("users.manage",), lambda f: {}),
+    ("GET", "/admin/audit", ("users.manage",), None),
+    ("GET", "/api/v1/tokens", (), None),
+    ("GET", "/api/v1/tokens?user_id={user_id}", ("users.manage",), None),
+    ("POST", "/api/v1/tokens/{token_id}/revoke", ("users.manage",), lambda f: {}),
+    ("GET", "/api/v1/audit", ("users.manage",), None),
+    # last: they end the session the requests above ran in
+    ("POST", "/api/v1/me/logout-everywhere", (), lambda f: {}),
+    ("POST", "/account/logout-everywhere", (), lambda f: {}),
 ]
+
+# Writes that answer 200 rather than 201 when allowed.
+ANSWER_200 = {"/api/v1/tokens/{token_id}/revoke", "/api/v1/me/logout-everywhere"}
 
 ALLOWED_STATUS = {("page", "GET"): 200, ("page", "POST"): 302,
                   ("api", "GET"): 200, ("api", "POST"): 201, ("api", "PATCH"): 200}
@@ -75,24 +90,26 @@ def _kind(path: str) -> str:
     return "api" if path.startswith("/api/") else "page"
 
 
-def _expected(role: str, method: str, path: str, required) -> int:
+def _expected(role: str, method: str, path: str, required, template: str = "") -> int:
     if role == ANONYMOUS:
         return 401 if _kind(path) == "api" else 302
     if set(required) <= _grants(role):
-        return ALLOWED_STATUS[(_kind(path), method)]
+        return 200 if template in ANSWER_200 else ALLOWED_STATUS[(_kind(path), method)]
     return 403
 
 
 @pytest.fixture
 def world(app, make_user):
     """A user, a role and a customer for the requests to aim at."""
+    from ticketing.auth.operations import issue_token
     from ticketing.customers.operations import create_customer
     target = make_user("staff", "operations", username="target", full_name="原来的名字")
     with app.app_context():
         customer = create_customer(None, {"account_no": "KH000001", "name": "王芳",
                                           "phones": ["13800138000"]})
+        _token, token_row = issue_token(db.session.get(User, target.id), "matrix")
         db.session.commit()
-        ids = {"user_id": target.id, "customer_id": customer.id,
+        ids = {"user_id": target.id, "customer_id": customer.id, "token_id": token_row.id,
                "role_id": db.session.scalar(select(Role.id).where(Role.name == "staff"))}
     counter = iter(range(100000, 10 ** 9))
 
@@ -130,7 +147,7 @@ def test_every_page_and_endpoint_allows_exactly_the_roles_holding_its_permission
     mismatches = []
     for method, template, required, body in ENDPOINTS:
         path = template.format(**world)
-        expected = _expected(role, method, path, required)
+        expected = _expected(role, method, path, required, template)
         before = _snapshot(app) if method != "GET" and expected in (302, 401, 403) \
             and not (expected == 302 and role != ANONYMOUS) else None
         payload = body(world) if body else None

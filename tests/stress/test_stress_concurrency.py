@@ -58,7 +58,7 @@ def scene(app):
         with app.app_context():
             user = create_user("stress_admin", "correct-horse-9", ["admin"], "management")
             db.session.flush()
-            token = issue_token(user, "stress", 1)
+            token, _row = issue_token(user, "stress", 1)
             for i in range(n):
                 open_ticket(None, kind="consult", caller_phone="13800138000",
                             description=f"并发 {i}")

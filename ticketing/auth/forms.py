@@ -29,5 +29,9 @@ class UserForm(FlaskForm):
     active = BooleanField(_l("Active"), default=True)
 
 
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
 class RolePermissionsForm(FlaskForm):
     permissions = SelectMultipleField(_l("Permissions"), choices=[], validate_choice=False)

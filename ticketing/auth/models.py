@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, bindparam, select
+from sqlalchemy import (CheckConstraint, Column, ForeignKey, String, Table, Text, bindparam,
+                        select)
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -96,6 +98,13 @@ class User(UserMixin, db.Model):
     # loading roles and their grants; pages listing roles load them with selectinload.
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="select")
 
+    # The login session this object was loaded for (see LoginSession): Flask-Login keeps
+    # get_id() in the session cookie, so ending the row ends that cookie.
+    login_key = None  # str | None; a plain attribute, not a column
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.login_key}" if self.login_key else str(self.id)
+
     def set_password(self, password: str) -> None:
         # scrypt: werkzeug's default, memory-hard. PASSWORD_HASH_METHOD tunes its cost
         # ("scrypt:N:r:p"); each stored hash names its own, so old hashes keep working.
@@ -163,12 +172,70 @@ class ApiToken(db.Model):
     @classmethod
     def find_valid(cls, token: str) -> "ApiToken | None":
         row = db.session.scalar(select(cls).where(cls.token_hash == cls.hash(token)))
-        if row is None or row.revoked_at is not None:
-            return None
-        if row.expires_at is not None and row.expires_at <= utcnow():
-            return None
-        return row
+        return row if row is not None and row.is_valid() else None
+
+    def is_valid(self) -> bool:
+        return self.revoked_at is None and (self.expires_at is None
+                                            or self.expires_at > utcnow())
 
 
-__all__ = ["Department", "Role", "RolePermission", "User", "ApiToken", "user_roles",
-           "DEPARTMENT_KINDS"]
+class LoginSession(db.Model):
+    """One browser login. The cookie names it by a random key (only its SHA-256 is stored);
+    logout, a password change, deactivation or "log out everywhere" set ended_at, after which
+    a replayed cookie is worthless."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    hash = staticmethod(ApiToken.hash)
+
+
+class LoginFailure(db.Model):
+    """One failed login, counted per username and per client address (ticketing.throttle)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+AUDIT_ACTIONS = ("user.created", "user.updated", "role.permissions_changed", "token.revoked",
+                 "sessions.ended")
+
+
+class AuditEntry(db.Model):
+    """Append-only: who changed which user, role or permission, when, and what changed."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint("action IN (%s)" % ", ".join(f"'{a}'" for a in AUDIT_ACTIONS),
+                        name="action_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # None: the command line (an operator at the server).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int | None]
+    target_name: Mapped[str] = mapped_column(String(100), default="")
+    details_json: Mapped[str] = mapped_column(Text, default="{}")
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def details(self) -> dict:
+        return json.loads(self.details_json or "{}")
+
+
+__all__ = ["Department", "Role", "RolePermission", "User", "ApiToken", "LoginSession",
+           "LoginFailure", "AuditEntry", "user_roles", "DEPARTMENT_KINDS", "AUDIT_ACTIONS"]

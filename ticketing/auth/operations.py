@@ -1,14 +1,17 @@
 """Account operations: they flush, never commit; the caller (request, CLI) commits."""
+import json
 import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
-from ticketing.auth.models import ApiToken, Department, Role, User
+from ticketing.auth import throttle
+from ticketing.auth.models import (ApiToken, AuditEntry, Department, LoginSession, Role,
+                                   RolePermission, User, user_roles)
 from ticketing.auth.permissions import DEFAULT_ROLES, all_permissions, default_permissions
 from ticketing.clock import utcnow
-from ticketing.errors import InvalidInput
+from ticketing.errors import ApiError, InvalidInput
 from ticketing.extensions import db
 
 # Departments of SPEC §1 (code, name, English name, kind).
@@ -58,7 +61,7 @@ def validate_password(password: str) -> list[str]:
 
 def create_user(username: str, password: str, role_names: list[str],
                 department_code: str | None = None, full_name: str = "",
-                locale: str = "zh") -> User:
+                locale: str = "zh", actor: User | None = None) -> User:
     errors: dict[str, list[str]] = {}
     username = (username or "").strip()
     if not username or len(username) > 60 or not username.replace("_", "").replace(
@@ -91,16 +94,134 @@ def create_user(username: str, password: str, role_names: list[str],
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    record_audit(actor, "user.created", user, {
+        "roles": sorted(r.name for r in roles),
+        "department": department.code if department else None})
     return user
 
 
-def issue_token(user: User, name: str = "", days: int = 365) -> str:
-    """Returns the token once; only its hash is kept."""
+def issue_token(user: User, name: str = "", days: int = 90) -> tuple[str, ApiToken]:
+    """Returns the token once (only its hash is kept) and its row."""
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=ApiToken.hash(token), name=name,
-                            expires_at=utcnow() + timedelta(days=days)))
+    row = ApiToken(user_id=user.id, token_hash=ApiToken.hash(token), name=name,
+                   expires_at=utcnow() + timedelta(days=days))
+    db.session.add(row)
     db.session.flush()
-    return token
+    return token, row
+
+
+def revoke_token(token: ApiToken, actor: User | None) -> None:
+    """Idempotent: a revoked token stays revoked at its first time."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_audit(actor, "token.revoked", token.user, {"token_id": token.id,
+                                                          "name": token.name})
+        db.session.flush()
+
+
+def start_login_session(user: User, user_agent: str = "") -> str:
+    """A new browser login; returns its key (kept in the cookie through user.get_id())."""
+    key = secrets.token_urlsafe(24)
+    db.session.add(LoginSession(user_id=user.id, key_hash=LoginSession.hash(key),
+                                user_agent=(user_agent or "")[:200], last_seen_at=utcnow()))
+    db.session.flush()
+    user.login_key = key
+    return key
+
+
+def end_login_session(user: User) -> None:
+    """Logout: the cookie of this login is worthless from now on."""
+    if user.login_key:
+        db.session.execute(update(LoginSession).where(
+            LoginSession.user_id == user.id,
+            LoginSession.key_hash == LoginSession.hash(user.login_key),
+            LoginSession.ended_at.is_(None)).values(ended_at=utcnow()))
+
+
+def end_all_sessions(user: User, actor: User | None, reason: str) -> dict:
+    """Every browser session and every API token of `user` ends (password change or reset,
+    deactivation, "log out everywhere")."""
+    now = utcnow()
+    sessions = db.session.execute(update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=now)).rowcount
+    tokens = db.session.execute(update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session="fetch")).rowcount
+    ended = {"reason": reason, "sessions": sessions, "tokens": tokens}
+    record_audit(actor, "sessions.ended", user, ended)
+    db.session.flush()
+    return ended
+
+
+# --- audit log ------------------------------------------------------------------------------
+
+def record_audit(actor: User | None, action: str, target, details: dict) -> AuditEntry:
+    """One append-only row per change to a user, role or permission (actor None: the CLI)."""
+    target_type = "role" if isinstance(target, Role) else "user"
+    name = target.name if isinstance(target, Role) else target.username
+    entry = AuditEntry(actor_id=actor.id if actor is not None else None, action=action,
+                       target_type=target_type, target_id=target.id, target_name=name,
+                       details_json=json.dumps(details, ensure_ascii=False, sort_keys=True,
+                                               default=str))
+    db.session.add(entry)
+    return entry
+
+
+def audit_entries(limit: int = 50, before_id: int | None = None) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before_id:
+        query = query.where(AuditEntry.id < before_id)
+    return db.session.scalars(query).all()
+
+
+# --- the last administrator -----------------------------------------------------------------
+
+# Who can repair every account: without an active user holding both, nobody could.
+ADMIN_PERMISSIONS = ("users.manage", "roles.manage")
+
+
+def count_admins() -> int:
+    admins = (select(user_roles.c.user_id)
+              .join(RolePermission, RolePermission.role_id == user_roles.c.role_id)
+              .join(User, User.id == user_roles.c.user_id)
+              .where(User.active.is_(True), RolePermission.permission.in_(ADMIN_PERMISSIONS))
+              .group_by(user_roles.c.user_id)
+              .having(func.count(func.distinct(RolePermission.permission))
+                      == len(ADMIN_PERMISSIONS)))
+    return db.session.scalar(select(func.count()).select_from(admins.subquery()))
+
+
+def _keep_an_admin(had_admins: int, field: str) -> None:
+    """Refuse (after the flush; the entry point rolls back) a change leaving no admin."""
+    if had_admins and not count_admins():
+        raise InvalidInput({field: [_("This would leave no active administrator (a user who "
+                                      "may manage users and roles). Make someone else an "
+                                      "administrator first.")]},
+                           _("The last active administrator cannot be removed, deactivated "
+                             "or demoted."))
+
+
+class LoginThrottled(ApiError):
+    def __init__(self, seconds: int):
+        super().__init__(429, "too_many_requests", _(
+            "Too many failed logins. Try again in %(n)d seconds.", n=seconds),
+            retry_after=seconds, headers={"Retry-After": str(seconds)})
+
+
+def log_in(username: str, password: str, address: str | None) -> User | None:
+    """The one login check of the form and the API: throttled per username and per address
+    (LoginThrottled), counted on failure, cleared for the username on success. The caller
+    commits either way, so a failure is counted even though the request is refused."""
+    wait = throttle.retry_after(username, address)
+    if wait:
+        raise LoginThrottled(wait)
+    user = authenticate(username, password)
+    if user is None:
+        throttle.record_failure(username, address)
+        return None
+    throttle.record_success(username)
+    return user
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -114,18 +235,26 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def set_role_permissions(role: Role, codes: list[str]) -> None:
+def set_role_permissions(role: Role, codes: list[str], actor: User | None = None) -> None:
     known = all_permissions()
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise InvalidInput({"permissions": [_("Unknown permission: %(code)s", code=c)
                                             for c in unknown]})
+    had_admins = count_admins()
+    before = role.permissions
     role.set_permissions(codes)
     db.session.flush()
+    after = role.permissions
+    if before != after:
+        record_audit(actor, "role.permissions_changed", role, {
+            "added": sorted(after - before), "removed": sorted(before - after)})
+        db.session.flush()
+    _keep_an_admin(had_admins, "permissions")
 
 
 def update_user(user: User, *, full_name=None, department_code=None, role_names=None,
-                active=None, locale=None, password=None) -> User:
+                active=None, locale=None, password=None, actor: User | None = None) -> User:
     """Validate everything first, then apply: a refused edit changes nothing."""
     errors: dict[str, list[str]] = {}
     department = user.department
@@ -144,6 +273,8 @@ def update_user(user: User, *, full_name=None, department_code=None, role_names=
         errors["password"] = problems
     if errors:
         raise InvalidInput(errors)
+    had_admins = count_admins()
+    before = _audited(user)
     user.department = department
     user.roles = roles
     if locale is not None:
@@ -156,4 +287,20 @@ def update_user(user: User, *, full_name=None, department_code=None, role_names=
         user.active = active
     user.__dict__.pop("_permissions", None)
     db.session.flush()
+    after = _audited(user)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if password:
+        changes["password"] = "changed"
+    if changes:
+        record_audit(actor, "user.updated", user, changes)
+    if password or (before["active"] and not user.active):
+        end_all_sessions(user, actor, "password_changed" if password else "deactivated")
+    db.session.flush()
+    _keep_an_admin(had_admins, "active" if before["active"] and not user.active else "role")
     return user
+
+
+def _audited(user: User) -> dict:
+    return {"full_name": user.full_name, "locale": user.locale, "active": user.active,
+            "department": user.department.code if user.department else None,
+            "roles": sorted(r.name for r in user.roles)}

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ticketing.errors import ApiError
+from ticketing.security import unauthenticated
 from ticketing.wiring import wiring
 
 # Accounts' own permissions; every other area adds its own in its init_app.
@@ -46,6 +47,11 @@ def forbidden(message=None):
     return ApiError(403, "forbidden", message or str(_l("You do not have permission to do this.")))
 
 
+def can_manage_tokens_of(user, owner_id: int) -> bool:
+    """One's own tokens and sessions; anyone's with users.manage."""
+    return user.id == owner_id or user.can("users.manage")
+
+
 def permission_required(*codes):
     """Require a logged-in user holding every one of `codes` (none: just logged in)."""
 
@@ -54,7 +60,7 @@ def permission_required(*codes):
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 if request.path.startswith("/api/"):
-                    raise ApiError(401, "unauthenticated", str(_l("Log in or send a token.")))
+                    raise unauthenticated()
                 # full_path ends in a bare "?" when there is no query string.
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             missing = [c for c in codes if not current_user.can(c)]

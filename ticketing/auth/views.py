@@ -1,64 +1,101 @@
-"""Login, logout, preferences, and the admin pages for users and roles."""
-from urllib.parse import urlsplit
-
-from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
-                   url_for)
-from flask_babel import get_locale, gettext as _
+"""Login, logout, one's sessions and tokens, preferences, and the admin pages for users,
+roles and the audit log."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ticketing.auth import operations as ops
-from ticketing.auth.forms import LoginForm, PreferencesForm, RolePermissionsForm, UserForm
-from ticketing.auth.models import Department, Role, User
-from ticketing.auth.permissions import all_permissions, permission_required
-from ticketing.extensions import db, limiter, remote_address_and_username
+from ticketing.auth.forms import (ConfirmForm, LoginForm, PreferencesForm, RolePermissionsForm,
+                                  UserForm)
+from ticketing.auth.models import ApiToken, Department, LoginSession, Role, User
+from ticketing.auth.permissions import (all_permissions, can_manage_tokens_of, forbidden,
+                                        permission_required)
+from ticketing.extensions import db
+from ticketing.security import safe_next
 from ticketing.unit import unit_of_work
 
 bp = Blueprint("auth", __name__)
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths: never bounce a fresh login to another host. Browsers read a
-    # backslash as a slash and drop tabs and newlines ("/\t/evil" is "//evil"): refuse both.
-    if target and target.startswith("/") and not target.startswith("//") \
-            and "\\" not in target and target.isprintable():
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("main.home")
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, key_func=remote_address_and_username, methods=["POST"],
-               deduct_when=lambda response: bool(g.get("login_failed")))
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
+    if request.method == "GET":
+        return render_template("auth/login.html", form=form)
     if form.validate_on_submit():
-        user = ops.authenticate(form.username.data, form.password.data)
+        try:
+            with unit_of_work():  # a failed attempt is recorded, and counts
+                user = ops.log_in(form.username.data, form.password.data, request.remote_addr)
+        except ops.LoginThrottled as exc:
+            form.password.errors.append(exc.message)
+            return render_template("auth/login.html", form=form), 429, exc.headers
         if user is not None:
+            with unit_of_work():
+                ops.start_login_session(user, request.user_agent.string)
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
-        g.login_failed = True
+            return redirect(safe_next(request.args.get("next"), url_for("main.home")))
         form.password.errors.append(_("Wrong username or password."))
-    elif request.method == "POST":
-        g.login_failed = True
-    return render_template("auth/login.html", form=form), (200 if request.method == "GET"
-                                                           or not g.get("login_failed") else 401)
+    return render_template("auth/login.html", form=form), 401
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    with unit_of_work():
+        ops.end_login_session(current_user._get_current_object())
     logout_user()
     flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+# --- one's own sessions and tokens ------------------------------------------------------
+
+def _tokens_of(user_id: int) -> list[ApiToken]:
+    rows = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id,
+                                                     ApiToken.revoked_at.is_(None))
+                              .order_by(ApiToken.id.desc())).all()
+    return [t for t in rows if t.is_valid()]
+
+
+@bp.route("/account/security")
+@permission_required()
+def security():
+    sessions = db.session.scalars(select(LoginSession).where(
+        LoginSession.user_id == current_user.id, LoginSession.ended_at.is_(None))
+        .order_by(LoginSession.id.desc())).all()
+    return render_template("auth/security.html", tokens=_tokens_of(current_user.id),
+                           sessions=sessions, confirm=ConfirmForm(),
+                           this_session=LoginSession.hash(current_user.login_key or ""))
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@permission_required()
+def revoke_token(token_id: int):
+    token = db.get_or_404(ApiToken, token_id)
+    if not can_manage_tokens_of(current_user, token.user_id):
+        raise forbidden()
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with unit_of_work():
+        ops.revoke_token(token, current_user)
+    flash(_("Token %(name)s revoked.", name=token.name or token.id), "success")
+    return redirect(safe_next(request.form.get("next"), url_for("auth.security")))
+
+
+@bp.route("/account/logout-everywhere", methods=["POST"])
+@permission_required()
+def logout_everywhere():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with unit_of_work():
+        ops.end_all_sessions(current_user, current_user, "logout_everywhere")
+    logout_user()
+    flash(_("Every session and API token of your account has ended."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -103,7 +140,7 @@ def user_new():
             user = ops.create_user(form.username.data, form.password.data or "",
                                    form.roles.data, form.department.data or None,
                                    full_name=form.full_name.data or "",
-                                   locale=form.locale.data)
+                                   locale=form.locale.data, actor=current_user)
             user.active = form.active.data
         if work.ok:
             flash(_("User %(name)s created.", name=user.username), "success")
@@ -128,12 +165,45 @@ def user_edit(user_id: int):
             ops.update_user(user, full_name=form.full_name.data or "",
                             department_code=form.department.data or "",
                             role_names=form.roles.data, active=form.active.data,
-                            locale=form.locale.data, password=form.password.data or None)
+                            locale=form.locale.data, password=form.password.data or None,
+                            actor=current_user)
         if work.ok:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=user), (
+    return render_template("auth/user_form.html", form=form, user=user,
+                           tokens=_tokens_of(user.id), confirm=ConfirmForm()), (
         400 if form.errors else 200)
+
+
+@bp.route("/admin/users/<int:user_id>/end-sessions", methods=["POST"])
+@permission_required("users.manage")
+def user_end_sessions(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with unit_of_work():
+        ended = ops.end_all_sessions(user, current_user, "ended_by_admin")
+    flash(_("%(name)s: %(sessions)d session(s) ended, %(tokens)d token(s) revoked.",
+            name=user.username, sessions=ended["sessions"], tokens=ended["tokens"]), "success")
+    return redirect(url_for("auth.user_edit", user_id=user.id))
+
+
+@bp.route("/admin/audit")
+@permission_required("users.manage")
+def audit():
+    before_id = request.args.get("before_id", type=int)
+    rows = ops.audit_entries(limit=100, before_id=before_id if before_id and
+                             before_id < 2 ** 31 else None)
+    return render_template("auth/audit.html", entries=rows, action_labels=AUDIT_ACTION_LABELS)
+
+
+AUDIT_ACTION_LABELS = {
+    "user.created": _l("User created"),
+    "user.updated": _l("User changed"),
+    "role.permissions_changed": _l("Role permissions changed"),
+    "token.revoked": _l("API token revoked"),
+    "sessions.ended": _l("Sessions and tokens ended"),
+}
 
 
 # Operations name the field "role"; the form's field is "roles".
@@ -160,7 +230,7 @@ def role_edit(role_id: int):
         form.permissions.data = sorted(role.permissions)
     if form.validate_on_submit():
         with unit_of_work(form) as work:
-            ops.set_role_permissions(role, form.permissions.data)
+            ops.set_role_permissions(role, form.permissions.data, actor=current_user)
         if work.ok:
             flash(_("Permissions of %(role)s saved.", role=role.label or role.name), "success")
             return redirect(url_for("auth.roles"))

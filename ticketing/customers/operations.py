@@ -14,6 +14,10 @@ TRACKED_FIELDS = ("account_no", "name", "address", "area", "tier", "notes")
 _PHONE_JUNK = re.compile(r"[\s\-().]")
 _PHONE_OK = re.compile(r"^\+?\d{5,20}$")
 _ACCOUNT_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_]{0,39}$")
+# The same two rules for the OpenAPI document (ECMA regex): what normalise_phone accepts
+# (junk between the digits allowed) and an account number.
+PHONE_PATTERN = r"^[ \t\n\r\-().]*\+?([0-9][ \t\n\r\-().]*){5,20}$"
+ACCOUNT_PATTERN = _ACCOUNT_OK.pattern
 LIMITS = {"name": 100, "address": 255, "area": 100, "notes": 4000}
 
 

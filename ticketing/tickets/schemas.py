@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from ticketing.apiutil import MAX_ID
+from ticketing.apiutil import MAX_ID, VISIBLE_TEXT
+from ticketing.customers.operations import PHONE_PATTERN
 from ticketing.auth.schemas import DepartmentRefSchema, UserRefSchema
 from ticketing.tickets.labels import history_note, state_label
 from ticketing.tickets.models import CHANNELS, PRIORITIES
@@ -21,12 +22,17 @@ class TicketCreateSchema(Schema):
     customer_id = fields.Integer(strict=True, allow_none=True, load_default=None,
                                  validate=validate.Range(min=1, max=MAX_ID),
                                  metadata={"description": "give this or caller_phone"})
-    caller_phone = fields.String(load_default="", validate=validate.Length(max=30))
+    caller_phone = fields.String(
+        load_default="", validate=[validate.Length(max=30),
+                                   validate.Regexp(f"^$|{PHONE_PATTERN}")],
+        metadata={"description": "give this or customer_id; 5-20 digits, optionally a leading "
+                                 "+; spaces, dashes, dots and brackets are ignored"})
     caller_name = fields.String(load_default="", validate=validate.Length(max=100))
     channel = fields.String(load_default="phone", validate=validate.OneOf(CHANNELS))
     category = fields.String(load_default="", validate=validate.Length(max=60))
     title = fields.String(load_default="", validate=validate.Length(max=200))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_LIMIT))
+    description = fields.String(required=True, validate=[
+        validate.Length(min=1, max=TEXT_LIMIT), validate.Regexp(VISIBLE_TEXT)])
     priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES),
                              metadata={"description": "a VIP customer gets at least high"})
 
@@ -261,7 +267,11 @@ class TransitionResultSchema(Schema):
 
 
 class ScreenPopSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=30))
+    phone = fields.String(required=True, validate=[validate.Length(min=1, max=30),
+                                                   validate.Regexp(PHONE_PATTERN)],
+                          metadata={"description": "5-20 digits, optionally a leading +; "
+                                                   "spaces, dashes, dots and brackets are "
+                                                   "ignored"})
 
 
 class ScreenPopCustomerSchema(CustomerRefSchema):

@@ -252,7 +252,7 @@ def _tabs_for(user) -> list[tuple[str, object]]:
         if key in ("department", "unassigned") and user.department_id is None:
             continue
         if key == "open" and not can_see_all_departments(user):
-            continue
+            label = _l("Open tickets I can see")  # as GET /api/v1/tickets?queue=open answers
         tabs.append((key, label))
     return tabs
 

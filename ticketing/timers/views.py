@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select, text
 from wtforms import SelectChoice
 
+from ticketing.security import safe_next
 from ticketing.auth.permissions import permission_required
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -209,10 +210,7 @@ def mark_read():
     with unit_of_work():
         marked = ops.mark_notifications_read(current_user, ids)
     flash(_("%(n)d notification(s) marked as read.", n=marked), "success")
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("timers.notifications")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("timers.notifications")))
 
 
 # -- hooks into other areas' pages --------------------------------------------------------
