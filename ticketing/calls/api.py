@@ -13,6 +13,7 @@ from ticketing.extensions import db
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.permissions import can_open_ticket, can_view_ticket
 from ticketing.tickets.schemas import CallSchema, HistorySchema
+from ticketing.unit import unit_of_work
 
 blp = ApiBlueprint("calls_api", __name__, url_prefix="/api/v1/calls",
                    description="Calls and repeat callers")
@@ -49,8 +50,8 @@ def link(data, call_id):
     ticket = db.session.get(Ticket, data["ticket_id"])
     if ticket is None or not can_view_ticket(current_user, ticket):
         raise ApiError(404, "not_found", _("No such ticket."))
-    call = ops.pending_call(call_id)
-    history = ops.link_call(current_user, call, ticket, data["note"])
-    body = jsonify(LinkResultSchema().dump({"call": call, "history": history}))
-    db.session.commit()
+    with unit_of_work():
+        call = ops.pending_call(call_id)
+        history = ops.link_call(current_user, call, ticket, data["note"])
+        body = jsonify(LinkResultSchema().dump({"call": call, "history": history}))
     return body

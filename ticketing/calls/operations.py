@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ticketing.auth.operations import InvalidInput
+from ticketing.errors import InvalidInput
 from ticketing.calls.models import Call
 from ticketing.clock import utcnow
 from ticketing.errors import Conflict

@@ -11,6 +11,7 @@ from ticketing.errors import ApiError
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.permissions import can_open_ticket, can_view_ticket
+from ticketing.unit import unit_of_work
 
 bp = Blueprint("calls", __name__)
 
@@ -31,12 +32,11 @@ def link():
     if ticket is None or not can_view_ticket(current_user, ticket):
         abort(404)
     try:
-        call = (ops.pending_call(int(form.call_id.data)) if form.call_id.data
-                else ops.record_call(current_user, phone, ticket.customer_id))
-        ops.link_call(current_user, call, ticket, form.note.data or "")
-        db.session.commit()
+        with unit_of_work():
+            call = (ops.pending_call(int(form.call_id.data)) if form.call_id.data
+                    else ops.record_call(current_user, phone, ticket.customer_id))
+            ops.link_call(current_user, call, ticket, form.note.data or "")
     except ApiError as exc:
-        db.session.rollback()
         fields = exc.extra.get("fields") or {}
         flash(" ".join(str(m) for messages in fields.values() for m in messages)
               or exc.message, "error")

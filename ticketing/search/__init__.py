@@ -11,17 +11,12 @@ def init_app(app) -> None:
 
     from ticketing.extensions import api
     from ticketing.search import api as search_api, receivers, views
-    from ticketing.signals import (customer_changed, ticket_noted, ticket_opened,
-                                   ticket_transitioned)
-    from ticketing.templating import add_nav
+    from ticketing.wiring import wiring
 
-    ticket_opened.connect(receivers.on_ticket_opened, weak=False)
-    ticket_transitioned.connect(receivers.on_ticket_transitioned, weak=False)
-    ticket_noted.connect(receivers.on_ticket_noted, weak=False)
-    customer_changed.connect(receivers.on_customer_changed, weak=False)
+    receivers.connect_receivers()
     app.register_blueprint(views.bp)
     api.register_blueprint(search_api.blp)
-    add_nav(25, "search.search", _l("Search"), "tickets.view")
+    wiring(app).add_nav(25, "search.search", _l("Search"), "tickets.view")
     _leave_out_of_model_comparison(app)
 
 

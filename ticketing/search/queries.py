@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, literal_column, select
 
-from ticketing.auth.operations import InvalidInput
+from ticketing.errors import InvalidInput
 from ticketing.extensions import db
 from ticketing.search.index import _pg, _sqlite, TABLE, match_expression
 from ticketing.search.tokens import MAX_QUERY
 from ticketing.tickets import queries as ticket_queries
 from ticketing.tickets.models import Ticket
+from ticketing.tickets.permissions import visibility_clause
 
 # A query is ranked over (at most) this many of its newest matches the user may see: the
 # cost stays bounded for a word in half of a million tickets, and a rarer query is ranked
@@ -43,8 +44,7 @@ def search_tickets(user, query: str, limit: int = 20) -> SearchResult:
     expression = match_expression(connection, query)
     if expression is None:
         return SearchResult([], False)
-    visible = ticket_queries.visible_tickets(user).whereclause
-    scores = _scored_candidates(connection, expression, visible)
+    scores = _scored_candidates(connection, expression, visibility_clause(user))
     capped = len(scores) > CANDIDATES
     best = sorted(scores.items(), key=lambda item: (-item[1], -item[0]))[:limit]
     ids = [ticket_id for ticket_id, _score in best]
@@ -57,7 +57,7 @@ def search_tickets(user, query: str, limit: int = 20) -> SearchResult:
 
 def _scored_candidates(connection, expression: str, visible) -> dict[int, float]:
     """{ticket id: score (higher is better)} of the newest CANDIDATES + 1 visible matches."""
-    conditions = [] if visible is None else [visible]
+    conditions = [visible]
     if connection.dialect.name == "postgresql":
         tsquery = func.to_tsquery(literal_column("'simple'::regconfig"),
                                   bindparam("search_query", expression))

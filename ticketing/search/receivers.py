@@ -2,6 +2,7 @@
 from ticketing.extensions import db
 from ticketing.search import index
 from ticketing.search.tokens import index_text
+from ticketing.signals import customer_changed, ticket_noted, ticket_opened, ticket_transitioned
 from workflows.tickets import EVENTS
 
 CUSTOMER_FIELDS = ("name", "account_no", "address")
@@ -28,3 +29,11 @@ def on_customer_changed(customer, *, changes: dict, **_kwargs) -> None:
     if any(field in changes for field in CUSTOMER_FIELDS):
         db.session.flush()  # the customer's tickets are read by the statement
         index.set_customer(db.session.connection(), customer.id, index.customer_text(customer))
+
+
+def connect_receivers() -> None:
+    """Idempotent: blinker keeps one connection per receiver."""
+    ticket_opened.connect(on_ticket_opened, weak=False)
+    ticket_transitioned.connect(on_ticket_transitioned, weak=False)
+    ticket_noted.connect(on_ticket_noted, weak=False)
+    customer_changed.connect(on_customer_changed, weak=False)

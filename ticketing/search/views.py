@@ -2,7 +2,7 @@
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from ticketing.auth.operations import InvalidInput
+from ticketing.errors import InvalidInput
 from ticketing.auth.permissions import permission_required
 from ticketing.search.queries import CANDIDATES, search_tickets
 from ticketing.search.tokens import MAX_QUERY

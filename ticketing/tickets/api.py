@@ -8,10 +8,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
 from ticketing.calls import operations as calls
-from ticketing.auth.operations import InvalidInput
 from ticketing.auth.permissions import forbidden, permission_required
 from ticketing.customers.operations import customers_by_phone, normalise_phone
-from ticketing.errors import ApiError, Conflict
+from ticketing.errors import ApiError, InvalidInput
 from ticketing.extensions import db
 from ticketing.tickets import operations as ops, queries
 from ticketing.tickets.labels import (CHANNEL_LABELS, FIELD_LABELS, KIND_LABELS,
@@ -22,6 +21,7 @@ from ticketing.tickets.schemas import (HistorySchema, ScreenPopResultSchema, Scr
                                        TicketCreateSchema, TicketDetailSchema, TicketPageSchema,
                                        TicketQuerySchema, TransitionResultSchema,
                                        TransitionSchema, WorkflowSchema, dump_ticket_rows)
+from ticketing.unit import unit_of_work
 from workflows.machine import ticket_workflow
 from workflows.tickets import KINDS, LEAVES
 
@@ -59,15 +59,15 @@ def create_ticket(data):
     if not can_open_ticket(current_user):
         raise forbidden()
     call_id = data.pop("call_id", None)
-    call = calls.pending_call(call_id) if call_id else None
-    ticket = ops.open_ticket(current_user, **data)
-    if call is not None:
-        calls.call_opened_ticket(call, ticket)
-    # Shaped before the commit, from the flushed rows: after it every object is expired and
-    # the answer would cost a reload of the ticket, its creator and the creator's roles.
-    body = jsonify(TicketDetailSchema().dump(ticket))
-    location = url_for("tickets_api.get_ticket", ticket_id=ticket.id)
-    db.session.commit()
+    with unit_of_work():
+        call = calls.pending_call(call_id) if call_id else None
+        ticket = ops.open_ticket(current_user, **data)
+        if call is not None:
+            calls.call_opened_ticket(call, ticket)
+        # Shaped before the commit, from the flushed rows: after it every object is expired
+        # and the answer would cost a reload of the ticket, its creator and their roles.
+        body = jsonify(TicketDetailSchema().dump(ticket))
+        location = url_for("tickets_api.get_ticket", ticket_id=ticket.id)
     return body, 201, {"Location": location}
 
 
@@ -111,18 +111,12 @@ def fire_transition(data, ticket_id):
         raise forbidden(_("You may not do “%(action)s” on this ticket.",
                           action=event_label(event)))
     try:
-        history = ops.fire_event(current_user, ticket, event, data["fields"],
-                                 expected_version=data["version"])
-        db.session.commit()
+        with unit_of_work():
+            history = ops.fire_event(current_user, ticket, event, data["fields"],
+                                     expected_version=data["version"])
     except StaleDataError:
         # Someone committed a change between our read and our write: show the fresh state.
-        db.session.rollback()
-        fresh = db.session.get(Ticket, ticket_id)
-        raise Conflict("stale_version",
-                       _("This ticket was changed by someone else (version %(current)d, you "
-                         "had %(yours)d); reload and try again.", current=fresh.version,
-                         yours=data["version"]),
-                       current_version=fresh.version, state=fresh.state) from None
+        raise ops.stale_ticket(db.session.get(Ticket, ticket_id)) from None
     return {"ticket": ticket, "history": history}
 
 
@@ -178,18 +172,18 @@ def screen_pop(data):
         raise InvalidInput({"phone": [_("Not a phone number: %(value)s", value=data["phone"])]})
     customers = customers_by_phone(number)
     window = current_app.config["REPEAT_CALLER_WINDOW_HOURS"]
-    call = calls.record_call(current_user, number,
-                             customers[0].id if len(customers) == 1 else None)
-    previous = calls.previous_calls(number, window, before=call)
-    body = ScreenPopResultSchema().dump({
-        "phone": number,
-        "call_id": call.id,
-        "customers": customers,
-        "open_tickets": queries.open_tickets_for_caller(current_user, number,
-                                                        [c.id for c in customers]),
-        "previous_calls": previous,
-        "repeat_caller": bool(previous) or queries.is_repeat_caller(number, window),
-    })
-    body = jsonify(body)  # shaped before the commit expires the rows
-    db.session.commit()
+    with unit_of_work():
+        call = calls.record_call(current_user, number,
+                                 customers[0].id if len(customers) == 1 else None)
+        previous = calls.previous_calls(number, window, before=call)
+        # Shaped before the commit expires the rows.
+        body = jsonify(ScreenPopResultSchema().dump({
+            "phone": number,
+            "call_id": call.id,
+            "customers": customers,
+            "open_tickets": queries.open_tickets_for_caller(current_user, number,
+                                                            [c.id for c in customers]),
+            "previous_calls": previous,
+            "repeat_caller": bool(previous) or queries.is_repeat_caller(number, window),
+        }))
     return body
