@@ -2,6 +2,8 @@
 workflows/; these are only what people read)."""
 from flask_babel import lazy_gettext as _l
 
+from ticketing.wiring import wiring
+
 KIND_LABELS = {"consult": _l("Consult"), "repair": _l("Repair"), "complaint": _l("Complaint")}
 
 STATUS_LABELS = {"pending": _l("Pending"), "processing": _l("Processing"),
@@ -29,6 +31,7 @@ STATE_LABELS = {
 }
 
 EVENT_LABELS = {
+    "take": _l("Take (assign to me)"),
     "transfer": _l("Transfer to a department"),
     "reply": _l("Reply"),
     "relay": _l("Relay reply and terminate"),
@@ -88,9 +91,20 @@ GUARD_REASONS = {
     "returns_to_suspended_from": _l("A suspended ticket returns to the sub-state it left."),
     "reopens_own_kind": _l("A ticket reopens into the handling sub-state of its own kind."),
     "reclassifies_to_requested_kind": _l("Choose a kind other than the current one."),
+    "unassigned": _l("Someone already holds this ticket."),
 }
 
 
 def guard_reasons(guards, fallback) -> list[str]:
     reasons = [str(GUARD_REASONS[g]) for g in guards if g in GUARD_REASONS]
     return list(dict.fromkeys(reasons)) or list(fallback)
+
+
+def history_note(row) -> str:
+    """A history row's text: what a person typed, or what the system recorded as a code with
+    parameters (row.data), rendered now in the reader's language and time zone by the area
+    that wrote it (wiring.history_notes)."""
+    if row.note:
+        return row.note
+    render = wiring().history_notes.get(row.event)
+    return str(render(row.data or {})) if render else ""
