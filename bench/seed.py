@@ -37,6 +37,27 @@ FAULTS = ["光缆", "电缆", "设备", "机房", "停电"]
 CATEGORIES = ["资费查询", "业务办理", "信号问题", "账单疑问", "装机移机", "服务态度", "维修时效"]
 PRIORITIES = [("normal", 0.8), ("high", 0.12), ("low", 0.05), ("urgent", 0.03)]
 CHUNK = 20_000
+# Text for full-text search to chew on: what callers report, what staff write, who and where.
+SYMPTOMS = ["电视没有信号", "机顶盒无法开机", "宽带经常掉线", "网速很慢", "光猫红灯闪烁",
+            "WiFi连不上", "停电后无法恢复", "账单金额有误", "要求办理过户", "咨询资费套餐",
+            "维修人员态度差", "上门维修超时", "遥控器失灵", "画面卡顿有马赛克", "声音和画面不同步",
+            "欠费停机要求复机", "新装宽带预约", "申请移机", "燃气表读数异常", "家里停水",
+            "电表跳闸", "路由器重启后仍无网络", "IPTV点播失败", "信号时有时无", "线路被施工挖断",
+            "楼道分线箱损坏", "光纤接头松动", "套餐到期未提醒", "发票开错", "营业厅排队太久",
+            "预约时间无人上门", "电话一直打不通", "缴费后仍显示欠费", "网络延迟高影响游戏",
+            "Router keeps rebooting", "no signal after storm", "billing error on invoice"]
+EXTRAS = ["客户很着急", "已多次来电", "要求今天处理", "老人独居需优先", "小区多户同样情况",
+          "周末上门", "客户要求回电", "", "", ""]
+NOTES = ["已联系客户", "已派单", "更换光猫后恢复", "用户不在家改约", "已解释资费政策",
+         "现场检查线路老化", "故障已排除", "等待备件", "已转运营部处理", "客户表示满意",
+         "replaced the modem", "cable re-spliced on site"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国红文辉玲萍鹏飞斌宇浩凯婷雪琳晨欣怡佳"
+DISTRICTS = ["朝阳区", "海淀区", "东城区", "西城区", "丰台区", "石景山区", "通州区", "昌平区",
+             "大兴区", "顺义区", "房山区", "门头沟区"]
+STREETS = ["建国路", "长安街", "学院路", "中关村大街", "望京街", "酒仙桥路", "广渠路", "南三环",
+           "北苑路", "安立路", "西直门外大街", "复兴路", "永定路", "京顺路", "天通苑路", "回龙观街",
+           "黄村路", "新华大街", "良乡路", "石门路"]
 
 
 def _pick(rng: random.Random, mix):
@@ -123,8 +144,13 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
         rows, phones = [], []
         for i in range(start, min(customers, start + CHUNK)):
             cid = first_customer + i
-            rows.append({"id": cid, "account_no": f"B{cid:09d}", "name": f"客户{cid}",
-                         "address": f"北京市朝阳区建国路{cid % 300}号", "area": f"片区{cid % 40}",
+            name = (SURNAMES[cid % len(SURNAMES)] + GIVEN[(cid // 7) % len(GIVEN)]
+                    + GIVEN[(cid // 311) % len(GIVEN)])
+            address = (f"北京市{DISTRICTS[cid % len(DISTRICTS)]}"
+                       f"{STREETS[(cid // 13) % len(STREETS)]}{cid % 300 + 1}号"
+                       f"{cid % 9 + 1}单元{cid % 30 + 1}0{cid % 4 + 1}室")
+            rows.append({"id": cid, "account_no": f"B{cid:09d}", "name": name,
+                         "address": address, "area": f"片区{cid % 40}",
                          "tier": "vip" if cid % 13 == 0 else "ordinary", "notes": "",
                          "created_at": now, "updated_at": now, "version": 1})
             phones.append({"id": cid, "customer_id": cid, "number": f"139{cid:08d}",
@@ -170,7 +196,7 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
                                 "actor_id": rng.choice(users),
                                 "event": EVENTS_INTO.get(path[step], "resolve"),
                                 "from_state": path[step - 1], "to_state": path[step],
-                                "note": "处理记录", "data": "{}"})
+                                "note": rng.choice(NOTES), "data": "{}"})
                 next_event += 1
             if suspended:
                 at = at + timedelta(minutes=rng.randint(5, 600))
@@ -191,7 +217,8 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
                 "caller_phone": f"139{rng.randrange(10**8):08d}", "caller_name": "",
                 "category": rng.choice(CATEGORIES),
                 "fault_type": rng.choice(FAULTS) if kind == "repair" and stop >= 2 else None,
-                "title": "", "description": f"{rng.choice(CATEGORIES)}：客户来电反映问题 {tid}",
+                "title": "", "description": (f"{rng.choice(CATEGORIES)}：{rng.choice(SYMPTOMS)}，"
+                                             f"{rng.choice(EXTRAS)}"),
                 "department_id": departments.get(dept), "assignee_id": rng.choice(users),
                 "created_by_id": users[0], "created_at": created, "updated_at": at,
                 "first_response_at": history[1]["at"] if len(history) > 1 else None,
@@ -233,6 +260,9 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
         if not quiet:
             print(f"  {counts['tickets']:>9,} tickets {time.perf_counter() - started:7.1f}s",
                   file=sys.stderr)
+    indexed = time.perf_counter()
+    search_rows = _build_search_index(engine, writer)
+    indexed = time.perf_counter() - indexed
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             for table in ("customers", "customer_phones", "tickets", "ticket_events",
@@ -248,10 +278,21 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
     engine.dispose()
     seconds = time.perf_counter() - started
     rows = sum(counts.values())
-    load = time.perf_counter() - prepared  # without migrations and reference data
+    load = time.perf_counter() - prepared - indexed  # without migrations, reference data
+    # and the search index (built after the load, timed apart)
     return {"seconds": round(seconds, 1), "load_seconds": round(load, 2), "rows": rows,
             "rows_per_second": int(rows / load), "tickets_per_second": int(tickets / load),
-            "due": due_made, **counts}
+            "due": due_made, "search_index_rows": search_rows,
+            "search_index_seconds": round(indexed, 1), **counts}
+
+
+def _build_search_index(engine, writer: Writer) -> int:
+    """The full-text index over the loaded rows, built as the migration builds it."""
+    if "ticket_search" not in writer.tables:
+        return 0
+    from ticketing.search.index import backfill
+    with engine.begin() as conn:
+        return backfill(conn)
 
 
 def _policies(engine) -> tuple[int, dict]:

@@ -41,8 +41,9 @@ def _reference_counts(app) -> tuple[int, int, int]:
 def _schema_drift(app) -> list:
     """Alembic's own autogenerate comparison, with the options the app migrates with."""
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                         "render_as_batch": True})
+        opts = dict(app.extensions["migrate"].configure_args)
+        assert opts["compare_type"] and opts["render_as_batch"]
+        context = MigrationContext.configure(conn, opts=opts)
         return compare_metadata(context, db.metadata)
 
 
@@ -53,7 +54,8 @@ def _drift_against_a_model_with_one_more_table(app) -> list:
         table.to_metadata(extra)
     Table("probe", extra, Column("id", Integer, primary_key=True))
     with app.app_context(), db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = dict(app.extensions["migrate"].configure_args)
+        context = MigrationContext.configure(conn, opts=opts)
         return [(diff[0], diff[1].name) for diff in compare_metadata(context, extra)]
 
 

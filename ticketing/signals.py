@@ -7,3 +7,8 @@ _signals = Namespace()
 ticket_opened = _signals.signal("ticket-opened")
 # sender: the Ticket; kwargs: actor, at, event, from_state, to_state, fields, history
 ticket_transitioned = _signals.signal("ticket-transitioned")
+# sender: the Ticket; kwargs: actor, at, history (a history row a person wrote without a
+# state change, e.g. a repeat call linked to the ticket)
+ticket_noted = _signals.signal("ticket-noted")
+# sender: the Customer; kwargs: actor, action ("create" / "update"), changes {field: [old, new]}
+customer_changed = _signals.signal("customer-changed")

@@ -73,6 +73,13 @@ ENDPOINTS = [
     ("GET", "/api/v1/tickets/{ticket_id}/history", ("tickets.view",), None),
     ("GET", "/api/v1/workflows", (), None),
     ("POST", "/api/v1/screen-pop", ("customers.view",), lambda f: {"phone": "13800138000"}),
+    # search and calls (issue 18)
+    ("GET", "/search?q=权限", ("tickets.view",), None),
+    ("GET", "/api/v1/search/tickets?q=权限", ("tickets.view",), None),
+    ("POST", "/calls/link", (OPEN,), lambda f: {
+        "phone": "13800138000", "ticket_id": str(f["new_ticket_id"]), "note": "又来电"}),
+    ("POST", "/api/v1/calls/{new_call_id}/link", (OPEN,), lambda f: {
+        "ticket_id": f["new_ticket_id"], "note": "又来电"}),
     # API: timers
     ("GET", "/api/v1/tickets/{ticket_id}/clocks", ("tickets.view",), None),
     ("GET", "/api/v1/notifications", (), None),
@@ -106,7 +113,7 @@ def _expected(role: str, method: str, path: str, required) -> int:
         return 401 if _kind(path) == "api" else 302
     if set(required) <= _grants(role):
         if method == "POST" and path.split("?")[0] in API_POST_200 or (
-                _kind(path) == "api" and "/transitions" in path):
+                _kind(path) == "api" and ("/transitions" in path or path.endswith("/link"))):
             return 200
         return ALLOWED_STATUS[(_kind(path), method)]
     return 403
@@ -135,7 +142,7 @@ class World(dict):
         raise AssertionError("every scope is taken")
 
     def fresh(self):
-        for key in ("new_ticket_id", "new_ticket_version", "new_day_id"):
+        for key in ("new_ticket_id", "new_ticket_version", "new_day_id", "new_call_id"):
             self.pop(key, None)
 
     def __missing__(self, key):
@@ -148,6 +155,10 @@ class World(dict):
                                      description="权限测试")
                 db.session.commit()
                 self["new_ticket_id"], self["new_ticket_version"] = ticket.id, ticket.version
+            elif key == "new_call_id":
+                from ticketing.calls.operations import record_call
+                self["new_call_id"] = record_call(None, "13800138000").id
+                db.session.commit()
             elif key == "new_day_id":
                 calendar = db.session.get(Calendar, self["calendar_id"])
                 n = next(self.counter)
@@ -185,11 +196,13 @@ def _snapshot(app) -> dict:
                     for p in db.session.scalars(select(SlaPolicy))}
         calendars = {c.id: (c.name, c.weekly_hours) for c in db.session.scalars(select(Calendar))}
         days = sorted(db.session.scalars(select(CalendarDay.id)))
+        from ticketing.calls.models import Call
+        calls = sorted(db.session.execute(select(Call.id, Call.ticket_id)).all())
         unread = db.session.scalar(select(func.count(Notification.id)).where(
             Notification.read_at.is_(None)))
         db.session.remove()
     return {"tickets": tickets, "history": history, "policies": policies,
-            "calendars": calendars, "days": days, "unread": unread}
+            "calendars": calendars, "days": days, "unread": unread, "calls": calls}
 
 
 @pytest.mark.parametrize("role", [*DEFAULT_ROLES, ANONYMOUS])
@@ -249,7 +262,8 @@ def test_the_table_covers_every_route_of_tickets_and_timers(app):
     covered = {(m, re.sub(r"\{\w+\}", "<id>", t.split("?")[0])) for m, t, _r, _b in ENDPOINTS}
     missing = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.split(".")[0] not in ("tickets", "tickets_api", "timers", "timers_api"):
+        if rule.endpoint.split(".")[0] not in ("tickets", "tickets_api", "timers", "timers_api",
+                                               "search", "search_api", "calls", "calls_api"):
             continue
         path = re.sub(r"<[^>]+>", "<id>", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

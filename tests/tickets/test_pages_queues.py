@@ -126,17 +126,16 @@ def test_filters_narrow_the_queue(client, auth, world):
 
 def test_next_page_follows_the_cursor_and_keeps_the_filters(client, auth, world,
                                                             monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
     auth.login(world["agent"].username)
 
-    first = client.get("/tickets?tab=open&text=GD").get_data(as_text=True)
+    first = client.get("/tickets?tab=open&text=repair").get_data(as_text=True)
     link = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
     rest = client.get(link).get_data(as_text=True)
 
-    assert "text=GD" in link and "tab=open" in link
-    assert len(_numbers(first)) == 2 and len(_numbers(rest)) == 1
-    assert _numbers(first) | _numbers(rest) == {world["assigned"], world["waiting"],
-                                                 world["consult"]}
+    assert "text=repair" in link and "tab=open" in link
+    assert len(_numbers(first)) == 1 and len(_numbers(rest)) == 1
+    assert _numbers(first) | _numbers(rest) == {world["assigned"], world["waiting"]}
     assert 'rel="next"' not in rest
 
 

@@ -9,6 +9,7 @@ from ticketing.clock import utcnow
 from ticketing.customers.models import TIERS, Customer, CustomerChange, CustomerPhone
 from ticketing.errors import Conflict
 from ticketing.extensions import db
+from ticketing.signals import customer_changed
 
 TRACKED_FIELDS = ("account_no", "name", "address", "area", "tier", "notes")
 _PHONE_JUNK = re.compile(r"[\s\-().]")
@@ -96,6 +97,7 @@ def create_customer(actor, data: dict) -> Customer:
     db.session.add(CustomerChange(customer_id=customer.id, actor_id=_actor_id(actor),
                                   action="create", changes=snapshot))
     db.session.flush()
+    customer_changed.send(customer, actor=actor, action="create", changes=snapshot)
     return customer
 
 
@@ -123,6 +125,7 @@ def update_customer(actor, customer: Customer, data: dict,
         db.session.add(CustomerChange(customer_id=customer.id, actor_id=_actor_id(actor),
                                       action="update", changes=changes))
         db.session.flush()
+        customer_changed.send(customer, actor=actor, action="update", changes=changes)
     return customer
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
+from ticketing.calls import operations as calls
 from ticketing.auth.permissions import forbidden, permission_required
 from ticketing.customers.operations import customers_by_phone, normalise_phone
 from ticketing.errors import ApiError, InvalidInput
@@ -49,14 +50,20 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
 @blp.route("/tickets", methods=["POST"])
 @blp.arguments(TicketCreateSchema)
 @blp.response(201, TicketDetailSchema)
-@_errors(400, 401, 403, 503)
+@_errors(400, 401, 403, 409, 503)
 @permission_required()
 def create_ticket(data):
-    """Open a ticket for a call (by customer or caller phone); it starts in `<kind>_new`."""
+    """Open a ticket for a call (by customer or caller phone); it starts in `<kind>_new`.
+    With the screen pop's `call_id`, that call is recorded as leading to this ticket
+    (409 if it already led to one)."""
     if not can_open_ticket(current_user):
         raise forbidden()
+    call_id = data.pop("call_id", None)
     with unit_of_work():
+        call = calls.pending_call(call_id) if call_id else None
         ticket = ops.open_ticket(current_user, **data)
+        if call is not None:
+            calls.call_opened_ticket(call, ticket)
         # Shaped before the commit, from the flushed rows: after it every object is expired
         # and the answer would cost a reload of the ticket, its creator and their roles.
         body = jsonify(TicketDetailSchema().dump(ticket))
@@ -157,17 +164,26 @@ def workflows():
 @_errors(400, 401, 403)
 @permission_required("customers.view")
 def screen_pop(data):
-    """For the phone system when a call arrives: who is calling, their open tickets (those
-    you may see), and whether the number opened a ticket within the repeat-caller window."""
+    """For the phone system when a call arrives: records the call (number, time, you), and
+    answers who is calling, their open tickets (those you may see), this number's earlier
+    calls and whether it called or opened a ticket within the repeat-caller window."""
     number = normalise_phone(data["phone"])
     if number is None:
         raise InvalidInput({"phone": [_("Not a phone number: %(value)s", value=data["phone"])]})
     customers = customers_by_phone(number)
-    return {
-        "phone": number,
-        "customers": customers,
-        "open_tickets": queries.open_tickets_for_caller(current_user, number,
-                                                        [c.id for c in customers]),
-        "repeat_caller": queries.is_repeat_caller(
-            number, current_app.config["REPEAT_CALLER_WINDOW_HOURS"]),
-    }
+    window = current_app.config["REPEAT_CALLER_WINDOW_HOURS"]
+    with unit_of_work():
+        call = calls.record_call(current_user, number,
+                                 customers[0].id if len(customers) == 1 else None)
+        previous = calls.previous_calls(number, window, before=call)
+        # Shaped before the commit expires the rows.
+        body = jsonify(ScreenPopResultSchema().dump({
+            "phone": number,
+            "call_id": call.id,
+            "customers": customers,
+            "open_tickets": queries.open_tickets_for_caller(current_user, number,
+                                                            [c.id for c in customers]),
+            "previous_calls": previous,
+            "repeat_caller": bool(previous) or queries.is_repeat_caller(number, window),
+        }))
+    return body

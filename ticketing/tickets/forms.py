@@ -40,6 +40,8 @@ class NewTicketForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("Description"),
                                 validators=[DataRequired(), Length(max=TEXT_LIMIT)])
+    # The screen pop's recorded call, when the phone system opened the call screen.
+    call_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}$")])
 
     def ticket_data(self) -> dict:
         raw_customer = self.customer_id.data or ""

@@ -59,6 +59,7 @@ EVENT_LABELS = {
     "open": _l("Opened"),
     "sla_warning": _l("SLA deadline approaching"),
     "escalated": _l("Escalated"),
+    "repeat_call": _l("Repeat call"),
 }
 
 FIELD_LABELS = {

@@ -16,6 +16,7 @@ from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.customers.models import Customer
 from ticketing.extensions import db
+from ticketing.search.index import matching_ids
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.permissions import handled_clause, visibility_clause
 from workflows.tickets import DISPLAY_STATUS, KINDS, LEAVES, display_status, kind_of_state
@@ -119,11 +120,12 @@ _REF_TABLES = (  # (table, columns, class, [(ticket attribute, foreign key colum
 def ticket_rows(user, **filters):
     """One page of the tickets `user` may see, newest first: (rows, next_cursor or None).
 
-    Filters: kind, state, status, department_id, assignee_id, customer_id, text,
+    Filters: kind, state, status, department_id, assignee_id, customer_id, ids, text,
     created_from (inclusive), created_to (exclusive; naive datetimes are read as UTC), queue,
-    cursor, limit. `text` matches description, title, number and caller phone anywhere
-    (LIKE, with % and _ taken literally). Raises InvalidInput for an unknown choice or a
-    malformed cursor.
+    cursor, limit. `text` is a full-text match (ticketing.search: Chinese by character
+    bigrams, other words whole) over number, title, caller, description, notes and the
+    customer's name, account number and address; every word must match. Raises InvalidInput
+    for an unknown choice, a text over TEXT_LIMIT characters or a malformed cursor.
 
     Rows are plain TicketRow objects: one query of the tickets' columns with their
     customers, then one per referenced table (departments, users) for the ids on the page.
@@ -160,7 +162,7 @@ def ticket_rows(user, **filters):
 
 def _list_conditions(user, *, kind=None, state=None, status=None, department_id=None,
                      assignee_id=None, customer_id=None, text=None, created_from=None,
-                     created_to=None, queue=None, cursor=None, limit=50):
+                     created_to=None, queue=None, cursor=None, limit=50, ids=None):
     """(WHERE clauses, branches, limit) of a ticket list; see ticket_rows and
     _newest_first for the branches."""
     # An empty form field means "any".
@@ -185,10 +187,10 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
         where.append(Ticket.assignee_id == assignee_id)
     if customer_id is not None:
         where.append(Ticket.customer_id == customer_id)
+    if ids is not None:
+        where.append(Ticket.id.in_(list(ids)))
     if text is not None and text.strip():
-        needle = text.strip()[:TEXT_LIMIT]
-        where.append(or_(*(column.icontains(needle, autoescape=True) for column in (
-            Ticket.description, Ticket.title, Ticket.number, Ticket.caller_phone))))
+        where.append(_text_match(text.strip()))
     if created_from is not None:
         where.append(Ticket.created_at >= created_from)
     if created_to is not None:
@@ -201,6 +203,15 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
         where.append(and_(Ticket.created_at <= at,
                           or_(Ticket.created_at < at, Ticket.id < last_id)))
     return where, branches, limit
+
+
+def _text_match(text: str):
+    """The tickets whose indexed text (ticket, notes, customer: see ticketing.search)
+    holds every word of `text`; nothing when it holds no searchable word."""
+    if len(text) > TEXT_LIMIT:
+        raise InvalidInput({"text": [_("At most %(n)d characters.", n=TEXT_LIMIT)]})
+    matching = matching_ids(db.session.connection(), text)
+    return false() if matching is None else Ticket.id.in_(matching)
 
 
 def _newest_first(where: list, branches: list | None, limit: int):

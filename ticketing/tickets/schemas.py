@@ -35,6 +35,10 @@ class TicketCreateSchema(Schema):
         validate.Length(min=1, max=TEXT_LIMIT), validate.Regexp(VISIBLE_TEXT)])
     priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES),
                              metadata={"description": "a VIP customer gets at least high"})
+    call_id = fields.Integer(strict=True, allow_none=True, load_default=None,
+                             validate=validate.Range(min=1, max=MAX_ID),
+                             metadata={"description": "the screen pop's call_id: the call "
+                                                      "is recorded as leading to this ticket"})
 
 
 class TicketQuerySchema(Schema):
@@ -280,12 +284,31 @@ class ScreenPopCustomerSchema(CustomerRefSchema):
     phones = fields.List(fields.String(), attribute="phone_numbers")
 
 
+class CallSchema(Schema):
+    id = fields.Integer()
+    phone = fields.String()
+    at = fields.DateTime()
+    agent = fields.Nested(UserRefSchema, allow_none=True)
+    ticket_id = fields.Integer(allow_none=True)
+    ticket_number = fields.Function(lambda call: call.ticket.number if call.ticket else None,
+                                    allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={"description": "opened (a new ticket), "
+                                                                      "linked (to an open "
+                                                                      "one), or null"})
+
+
 class ScreenPopResultSchema(Schema):
     phone = fields.String(metadata={"description": "the number as normalised"})
+    call_id = fields.Integer(metadata={"description": "this call, recorded; pass it when "
+                                                      "opening a ticket or to link the call "
+                                                      "to an open ticket"})
+    previous_calls = fields.List(fields.Nested(CallSchema), metadata={
+        "description": "this number's calls within the repeat-caller window, newest first"})
     customers = fields.List(fields.Nested(ScreenPopCustomerSchema))
     open_tickets = fields.List(fields.Nested(TicketSchema))
-    repeat_caller = fields.Boolean(metadata={"description": "this number opened a ticket "
-                                                            "within the repeat-caller window"})
+    repeat_caller = fields.Boolean(metadata={"description": "this number called or opened a "
+                                                            "ticket within the repeat-caller "
+                                                            "window"})
 
 
 class WorkflowSchema(Schema):

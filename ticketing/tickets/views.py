@@ -13,9 +13,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing.auth.models import Department, User
 from ticketing.auth.permissions import forbidden, permission_required
+from ticketing.calls import operations as calls
+from ticketing.calls.forms import LinkCallForm
 from ticketing.customers.models import Customer
 from ticketing.customers.operations import customers_by_phone, normalise_phone
-from ticketing.errors import ApiError
+from ticketing.errors import ApiError, Conflict
 from ticketing.extensions import db
 from ticketing.tickets import labels, queries
 from ticketing.tickets.forms import NewTicketForm, choice, event_form
@@ -79,7 +81,7 @@ def _channel_label(name):
 def _lookup(phone: str) -> dict:
     """Customers matching the caller's number, their open tickets, and repeat calls."""
     result = {"phone": phone, "number": None, "customers": [], "open_tickets": {},
-              "other_open": [], "repeat": False, "invalid": False,
+              "other_open": [], "repeat": False, "invalid": False, "previous_calls": [],
               "window_hours": current_app.config["REPEAT_CALLER_WINDOW_HOURS"]}
     if not phone:
         return result
@@ -98,8 +100,23 @@ def _lookup(phone: str) -> dict:
         t for t in queries.open_tickets_for_caller(current_user, number, [],
                                                    limit=OPEN_TICKETS_SHOWN)
         if t.customer_id not in ids]
-    result["repeat"] = queries.is_repeat_caller(number, result["window_hours"])
+    result["previous_calls"] = calls.previous_calls(number, result["window_hours"])
+    result["repeat"] = bool(result["previous_calls"]) or queries.is_repeat_caller(
+        number, result["window_hours"])
     return result
+
+
+def _call_id(raw) -> str:
+    """The screen pop's call id carried by the page (digits), or ""."""
+    raw = (raw or "").strip()
+    return raw if raw.isdigit() and len(raw) <= 9 else ""
+
+
+def _link_form(lookup: dict, ticket, call_id: str) -> LinkCallForm:
+    form = LinkCallForm(formdata=None, phone=lookup["number"], ticket_id=str(ticket.id),
+                        call_id=call_id)
+    form.note.id = f"link-note-{ticket.id}"
+    return form
 
 
 def _fill_customer_choices(form: NewTicketForm, customers) -> None:
@@ -114,7 +131,14 @@ def _fill_customer_choices(form: NewTicketForm, customers) -> None:
 
 
 def _render_call_screen(form: NewTicketForm, lookup: dict, status: int = 200):
-    return render_template("tickets/call.html", form=form, lookup=lookup), status
+    # A repeat caller's open tickets each offer "link this call" instead of a new ticket.
+    links = {}
+    if lookup["repeat"]:
+        tickets = [t for rows in lookup["open_tickets"].values() for t in rows]
+        tickets += lookup["other_open"]
+        links = {t.id: _link_form(lookup, t, _call_id(form.call_id.data)) for t in tickets}
+    return render_template("tickets/call.html", form=form, lookup=lookup,
+                           link_forms=links), status
 
 
 def _require_can_open() -> None:
@@ -129,6 +153,7 @@ def call_screen():
     phone = (request.args.get("phone") or "").strip()[:30]
     lookup = _lookup(phone)
     form = NewTicketForm(formdata=None)
+    form.call_id.data = _call_id(request.args.get("call"))
     form.caller_phone.data = lookup["number"] or phone
     if len(lookup["customers"]) == 1:
         form.customer_id.data = str(lookup["customers"][0].id)
@@ -145,8 +170,18 @@ def create():
     lookup = _lookup((form.caller_phone.data or "").strip()[:30])
     _fill_customer_choices(form, lookup["customers"])
     if form.validate_on_submit():
-        with unit_of_work(form) as work:
-            ticket = open_ticket(current_user, **form.ticket_data())
+        try:
+            with unit_of_work(form) as work:
+                call = (calls.pending_call(int(form.call_id.data))
+                        if form.call_id.data else None)
+                ticket = open_ticket(current_user, **form.ticket_data())
+                if call is None and ticket.caller_phone:  # the call is recorded all the same
+                    call = calls.record_call(current_user, ticket.caller_phone,
+                                             ticket.customer_id)
+                if call is not None:
+                    calls.call_opened_ticket(call, ticket)
+        except Conflict as exc:  # the screen pop's call already led to a ticket
+            form.form_errors = list(form.form_errors) + [exc.message]
         if work.ok:
             flash(_("Ticket %(number)s opened.", number=ticket.number), "success")
             return redirect(url_for("tickets.detail", ticket_id=ticket.id))

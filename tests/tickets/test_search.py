@@ -1,0 +1,184 @@
+"""Full-text search (issue 18): Chinese by character bigrams (one character by prefix),
+English words whole, over ticket text, notes and the customer; ranked, then limited to what
+the user may see; hostile queries get a 400 or nothing, never a 500. Runs on SQLite (FTS5)
+and PostgreSQL (tsvector + GIN) alike."""
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import PASSWORD
+from ticketing.extensions import db
+from ticketing.search import index
+from ticketing.search.tokens import index_text, query_terms
+
+
+def _search(api, who, q, **params):
+    response = api.get(who, "/search/tickets", query_string={"q": q, **params})
+    assert response.status_code == 200, response.get_json()
+    return [item["number"] for item in response.get_json()["items"]]
+
+
+def _listed(api, who, q):
+    response = api.get(who, "/tickets", query_string={"text": q})
+    assert response.status_code == 200, response.get_json()
+    return {item["number"] for item in response.get_json()["items"]}
+
+
+def test_tokens_are_bigrams_plus_the_last_character_and_whole_words():
+    assert index_text("停水了 WiFi-Router") == "停水 水了 了 wifi router"
+    assert query_terms("水") == [("水", True)]
+    assert query_terms("停水了 wifi") == [("停水", False), ("水了", False), ("wifi", False)]
+    assert query_terms("\"*' NEAR(") == [("near", False)]
+
+
+def test_two_character_chinese_query_finds_the_bigram(api, people):
+    signal = api.open(description="电视没有信号")
+    api.open(description="宽带经常掉线")
+    assert _search(api, "supervisor", "信号") == [signal["number"]]
+    assert _listed(api, "supervisor", "信号") == {signal["number"]}
+    assert _search(api, "supervisor", "没有信号") == [signal["number"]]
+    assert _search(api, "supervisor", "号信") == []  # bigrams are ordered
+
+
+def test_one_character_query_matches_by_prefix_anywhere_in_a_run(api, people):
+    signal = api.open(description="电视没有信号")  # 号 ends its run
+    broadband = api.open(description="宽带经常掉线")
+    assert _search(api, "supervisor", "号") == [signal["number"]]
+    assert _search(api, "supervisor", "宽") == [broadband["number"]]
+    assert _search(api, "supervisor", "视") == [signal["number"]]
+    assert _search(api, "supervisor", "雨") == []
+
+
+def test_mixed_chinese_and_english_must_all_match_and_english_matches_whole_words(api, people):
+    both = api.open(description="光猫红灯闪烁，WiFi连不上")
+    api.open(description="光猫正常")
+    router = api.open(description="Router keeps rebooting")
+    assert _search(api, "supervisor", "光猫 wifi") == [both["number"]]
+    assert _search(api, "supervisor", "WIFI 光猫") == [both["number"]]
+    assert _search(api, "supervisor", "router") == [router["number"]]
+    assert _search(api, "supervisor", "route") == []  # a word, not a substring
+
+
+def test_notes_of_the_history_are_searchable_in_the_same_transaction(api, people):
+    ticket = api.open(description="客户来电")
+    assert _search(api, "supervisor", "光猫") == []
+    assert api.fire("ops", ticket["id"], "terminate", note="更换光猫后恢复").status_code == 200
+    assert _search(api, "supervisor", "光猫") == [ticket["number"]]
+    assert _listed(api, "supervisor", "更换光猫") == {ticket["number"]}
+
+
+def test_a_refused_transition_leaves_its_note_out_of_the_index(api, people):
+    ticket = api.open(description="客户来电")
+    stale = api.fire("ops", ticket["id"], "terminate", version=ticket["version"] + 5,
+                     note="不应出现的备注")
+    assert stale.status_code == 409
+    assert _search(api, "supervisor", "备注") == []
+
+
+def test_customer_name_account_and_address_are_searchable_and_follow_edits(api, people):
+    created = api.post("agent", "/customers", {
+        "account_no": "KH900001", "name": "欧阳娜娜", "address": "北京市朝阳区建国路18号",
+        "phones": ["13811112222"]})
+    customer = created.get_json()
+    # The caller gave another name: the customer's comes from the customer record.
+    ticket = api.open(customer_id=customer["id"], caller_name="王先生", description="电视没有信号")
+    assert _search(api, "supervisor", "欧阳娜娜") == [ticket["number"]]
+    assert _search(api, "supervisor", "建国路 信号") == [ticket["number"]]
+    assert _search(api, "supervisor", "KH900001") == [ticket["number"]]
+    renamed = api.client.patch(f"/api/v1/customers/{customer['id']}",
+                               json={"name": "欧阳菲菲", "version": customer["version"]},
+                               headers=api.headers("agent"))
+    assert renamed.status_code == 200, renamed.get_json()
+    assert _search(api, "supervisor", "娜娜") == []
+    assert _search(api, "supervisor", "欧阳菲菲") == [ticket["number"]]
+
+
+def test_results_are_ranked_by_relevance_not_by_age(api, people):
+    strong = api.open(description="停电停电，小区停电，整栋楼停电")
+    weak = api.open(description="客户说上周停电过一次，现在电视机顶盒无法开机，遥控器也失灵，"
+                                "家里老人独居，希望尽快安排师傅上门检查线路和设备")
+    assert _search(api, "supervisor", "停电") == [strong["number"], weak["number"]]
+    # The list filter keeps its order: newest first.
+    response = api.get("supervisor", "/tickets", query_string={"text": "停电"})
+    assert [i["number"] for i in response.get_json()["items"]] == [weak["number"],
+                                                                   strong["number"]]
+
+
+def test_results_are_limited_to_what_the_user_may_see(api, people):
+    consult = api.open(kind="consult", description="燃气表读数异常")  # operations
+    complaint = api.open(kind="complaint", description="燃气表读数异常，投诉")  # inspection
+    assert set(_search(api, "supervisor", "燃气表")) == {consult["number"], complaint["number"]}
+    assert _search(api, "ops", "燃气表") == [consult["number"]]
+    assert _search(api, "inspector", "燃气表") == [complaint["number"]]
+    assert _listed(api, "ops", "燃气表") == {consult["number"]}
+    assert _search(api, "team1", "燃气表") == []
+    assert api.get("callback", "/search/tickets", query_string={"q": "燃气"}).status_code in (
+        200, 403)
+
+
+HOSTILE = ['"', "*", "NEAR", "OR", "'", '"信号', '信号"', "信号 OR 掉线", "NEAR(信号 掉线)",
+           "信号*", "'; DROP TABLE tickets; --", "\" OR 1=1 --", "信号 AND NOT 掉线", "^信号",
+           "body:信号", "信号 | 掉线", "信号 & !掉线", "信号:*", "(信号", "\\", "%", "_",
+           "\x00", "🙂", "信号\u200b掉线", "<script>alert(1)</script>"]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_fts_and_sql_syntax_is_plain_text_never_an_error(api, people, query):
+    signal = api.open(description="电视没有信号")
+    api.open(description="宽带掉线")
+    for path, key in (("/search/tickets", "q"), ("/tickets", "text")):
+        response = api.get("supervisor", path, query_string={key: query})
+        assert response.status_code in (200, 400), (path, query, response.status_code)
+        if response.status_code == 200:
+            numbers = {i["number"] for i in response.get_json()["items"]}
+            assert numbers <= {signal["number"]}, (path, query, numbers)  # never broadened
+    page = api.client.get("/search", query_string={"q": query},
+                          headers=api.headers("supervisor"))
+    assert page.status_code in (200, 400, 401, 302)
+    with api.app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM tickets")) == 2
+
+
+def test_an_operator_in_the_query_is_a_word_to_find(api, people):
+    api.open(description="电视没有信号")
+    api.open(description="宽带掉线")
+    assert _search(api, "supervisor", "信号 OR 掉线") == []  # no union: "or" is a word
+    either = api.open(description="signal or broadband")
+    assert _search(api, "supervisor", "signal OR broadband") == [either["number"]]
+
+
+def test_overlong_and_empty_queries_get_a_clear_400(api, people):
+    api.open(description="电视没有信号")
+    for q in ("信" * 10_000, "a" * 201, "  "):
+        response = api.get("supervisor", "/search/tickets", query_string={"q": q})
+        assert response.status_code == 400, q[:10]
+        body = response.get_json()
+        assert body["error"] == "invalid_input" and "q" in body["fields"]
+    listed = api.get("supervisor", "/tickets", query_string={"text": "信" * 10_000})
+    assert listed.status_code == 400 and "text" in listed.get_json()["fields"]
+
+
+def test_the_search_page_ranks_and_refuses_an_overlong_query(api, people, client):
+    signal = api.open(description="电视没有信号")
+    people["supervisor"]
+    assert client.post("/login", data={"username": "supervisor",
+                                       "password": PASSWORD}).status_code == 302
+    html = client.get("/search", query_string={"q": "信号"}).get_data(as_text=True)
+    assert signal["number"] in html
+    assert "No ticket matches" in client.get("/search?q=xyzzy").get_data(as_text=True)
+    assert client.get("/search", query_string={"q": "信" * 500}).status_code == 400
+
+
+def test_backfill_rebuilds_the_index_from_tickets_notes_and_customers(api, people):
+    customer = api.post("agent", "/customers", {"account_no": "KH900002", "name": "司马光",
+                                                "phones": ["13811113333"]}).get_json()
+    ticket = api.open(customer_id=customer["id"], description="电视没有信号")
+    api.fire("ops", ticket["id"], "terminate", note="更换光猫后恢复")
+    with api.app.app_context():
+        db.session.execute(text(f"DELETE FROM {index.TABLE}"))
+        db.session.commit()
+    assert _search(api, "supervisor", "信号") == []
+    with api.app.app_context():
+        assert index.backfill(db.session.connection(), chunk=1) == 1
+        db.session.commit()
+    for q in ("信号", "光猫", "司马光", ticket["number"]):
+        assert _search(api, "supervisor", q) == [ticket["number"]], q
