@@ -63,6 +63,8 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(customers_api.blp)
     for optional in ("tickets", "timers"):
         _register_area(app, optional)
+    from ticketing import reports
+    reports.init_app(app)
 
 
 def _register_area(app: Flask, area: str) -> None:

@@ -15,6 +15,7 @@ BASE_PERMISSIONS = {
     "tickets.create": _l("Open tickets"),
     "tickets.all_departments": _l("See and act on tickets of every department"),
     "escalations.view": _l("See the escalation queue"),
+    "reports.view": _l("See reports"),
     "sla.manage": _l("Manage SLA policies and calendars"),
     "users.manage": _l("Manage users"),
     "roles.manage": _l("Manage roles and permissions"),
@@ -59,9 +60,10 @@ DEFAULT_ROLES = {
         "customers.view", "tickets.view", "tickets.all_departments", *_events("reopen")]),
     "supervisor": ("班长/质检", "Supervisor", [
         "customers.view", "tickets.view", "tickets.all_departments", "escalations.view",
+        "reports.view",
         *_events("reopen", "reclassify", "approve_suspension", "reject_suspension", "close")]),
     "department_head": ("部门负责人", "Department head", [
-        "customers.view", "tickets.view", "escalations.view",
+        "customers.view", "tickets.view", "escalations.view", "reports.view",
         *_events("transfer", "reply", "terminate", "accept", "report_repaired", "analyse",
                  "assign", "handle", "resolve", "suspend", "resume", "approve_suspension",
                  "reject_suspension", "close")]),

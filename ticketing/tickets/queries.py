@@ -131,7 +131,8 @@ _REF_TABLES = (  # (table, columns, class, [(ticket attribute, foreign key colum
 def ticket_rows(user, **filters):
     """One page of the tickets `user` may see, newest first: (rows, next_cursor or None).
 
-    Filters: kind, state, status, department_id, assignee_id, customer_id, text,
+    Filters: kind, state, status, department_id, assignee_id, customer_id, priority,
+    channel, category, fault_type (exact), text,
     created_from (inclusive), created_to (exclusive; naive datetimes are read as UTC), queue,
     cursor, limit. `text` matches description, title, number and caller phone anywhere
     (LIKE, with % and _ taken literally). Raises InvalidInput for an unknown choice or a
@@ -170,9 +171,18 @@ def ticket_rows(user, **filters):
     return [TicketRow(row) for row in values], next_cursor
 
 
+def list_conditions(user, **filters) -> list:
+    """WHERE clauses of a ticket list with ticket_rows' filters (no queue, no cursor), for a
+    read that is not one page: the ticket report's CSV export."""
+    if filters.get("queue") or filters.get("cursor"):
+        raise ValueError("list_conditions takes no queue or cursor")
+    return _list_conditions(user, **filters)[0]
+
+
 def _list_conditions(user, *, kind=None, state=None, status=None, department_id=None,
                      assignee_id=None, customer_id=None, text=None, created_from=None,
-                     created_to=None, queue=None, cursor=None, limit=50):
+                     created_to=None, queue=None, cursor=None, limit=50, priority=None,
+                     channel=None, category=None, fault_type=None):
     """(WHERE clauses, branches, limit) of a ticket list; see ticket_rows and
     _newest_first for the branches."""
     # An empty form field means "any".
@@ -197,6 +207,10 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
         where.append(Ticket.assignee_id == assignee_id)
     if customer_id is not None:
         where.append(Ticket.customer_id == customer_id)
+    for column, value in ((Ticket.priority, priority), (Ticket.channel, channel),
+                          (Ticket.category, category), (Ticket.fault_type, fault_type)):
+        if value:  # exact values (the ticket report's filters)
+            where.append(column == value)
     if text is not None and text.strip():
         needle = text.strip()[:TEXT_LIMIT]
         where.append(or_(*(column.icontains(needle, autoescape=True) for column in (
