@@ -3,31 +3,19 @@ from datetime import datetime
 
 from flask import url_for
 from flask_babel import format_datetime, get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-# (order, endpoint, label, permission or None); areas append with add_nav().
-NAV_ITEMS: list[tuple[int, str, object, str | None]] = [
-    (0, "main.home", _l("Home"), None),
-    (30, "customers.search", _l("Customers"), "customers.view"),
-    (90, "auth.users", _l("Users"), "users.manage"),
-    (91, "auth.roles", _l("Roles"), "roles.manage"),
-]
-
-
-def add_nav(order: int, endpoint: str, label, permission: str | None) -> None:
-    if not any(item[1] == endpoint for item in NAV_ITEMS):
-        NAV_ITEMS.append((order, endpoint, label, permission))
-        NAV_ITEMS.sort(key=lambda item: item[0])
+from ticketing.wiring import wiring
 
 
 def _nav_for_user():
     if not current_user.is_authenticated:
         return []
     items = []
-    for _order, endpoint, label, permission in NAV_ITEMS:
-        if permission is None or current_user.can(permission):
-            items.append({"endpoint": endpoint, "url": url_for(endpoint), "label": label})
+    for item in wiring().nav:
+        if item.permission is None or current_user.can(item.permission):
+            items.append({"endpoint": item.endpoint, "url": url_for(item.endpoint),
+                          "label": item.label})
     return items
 
 

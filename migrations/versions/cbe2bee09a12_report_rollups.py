@@ -2,7 +2,7 @@
 reports.view permission for the supervisor, department head and admin roles
 
 Revision ID: cbe2bee09a12
-Revises: e5a1c7f3b2d8
+Revises: f1c3a9d27b40
 Create Date: 2026-12-01 00:29:41.477736
 
 Roles are seeded only when missing (ensure_reference_data never overwrites an admin's edits),
@@ -17,7 +17,7 @@ import ticketing.db
 
 # revision identifiers, used by Alembic.
 revision = 'cbe2bee09a12'
-down_revision = 'e5a1c7f3b2d8'
+down_revision = 'f1c3a9d27b40'
 branch_labels = None
 depends_on = None
 

@@ -12,35 +12,25 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing.auth.models import Department, User
-from ticketing.auth.operations import InvalidInput
 from ticketing.auth.permissions import forbidden, permission_required
-from ticketing.customers import views as customer_views
 from ticketing.customers.models import Customer
 from ticketing.customers.operations import customers_by_phone, normalise_phone
-from ticketing.errors import ApiError, describe_workflow_error
-from ticketing.forms import attach_errors
+from ticketing.errors import ApiError
 from ticketing.extensions import db
-from ticketing.main.views import home_panel
-from ticketing.templating import add_nav
 from ticketing.tickets import labels, queries
 from ticketing.tickets.forms import NewTicketForm, choice, event_form
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.operations import fire_event, open_ticket
 from ticketing.tickets.permissions import (allowed_events_for, can_fire_event, can_open_ticket,
                                            can_see_all_departments, can_view_ticket)
+from ticketing.tickets.refusals import describe_workflow_error
+from ticketing.unit import unit_of_work
+from ticketing.wiring import wiring
 from workflows.errors import EventNotAllowed, WorkflowError
 from workflows.machine import ticket_workflow
 from workflows.tickets import EVENTS, KINDS
 
 bp = Blueprint("tickets", __name__)
-
-# Other areas add cards to the ticket page (the timers area: SLA deadlines):
-# fn(ticket) -> dict(title, template, context) or None; the template sees `section`.
-TICKET_PAGE_SECTIONS: list = []
-
-add_nav(10, "tickets.call_screen", _l("Call screen"), "tickets.create")
-add_nav(20, "tickets.queue", _l("Tickets"), "tickets.view")
-add_nav(80, "tickets.workflow", _l("Workflow"), None)
 
 OPEN_TICKETS_SHOWN = 20
 PANEL_SIZE = 10
@@ -142,11 +132,6 @@ def call_screen():
     return _render_call_screen(form, lookup)
 
 
-def _attach(form, exc: InvalidInput) -> None:
-    unplaced = attach_errors(form, exc.extra.get("fields", {}))
-    form.form_errors = list(form.form_errors) + unplaced
-
-
 @bp.route("/tickets/new", methods=["POST"])
 @permission_required()
 def create():
@@ -155,13 +140,9 @@ def create():
     lookup = _lookup((form.caller_phone.data or "").strip()[:30])
     _fill_customer_choices(form, lookup["customers"])
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             ticket = open_ticket(current_user, **form.ticket_data())
-            db.session.commit()
-        except InvalidInput as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
+        if work.ok:
             flash(_("Ticket %(number)s opened.", number=ticket.number), "success")
             return redirect(url_for("tickets.detail", ticket_id=ticket.id))
     return _render_call_screen(form, lookup, 400)
@@ -206,7 +187,7 @@ def _render_ticket(ticket: Ticket, failed: tuple | None = None, status: int = 20
             form = event_form(event, ticket, choices_cache=cache)
         actions.append({"event": event, "form": form, "danger": EVENTS[event]["danger"],
                         "open": bool(failed and failed[0] == event)})
-    sections = [s for s in (fn(ticket) for fn in TICKET_PAGE_SECTIONS) if s]
+    sections = [s for s in (fn(ticket) for fn in wiring().ticket_sections) if s]
     history = ticket.history
     return render_template("tickets/detail.html", ticket=ticket, actions=actions,
                            history=history, names=_timeline_names(history),
@@ -240,24 +221,20 @@ def fire(ticket_id: int, event: str):
             return redirect(page)
         return _render_ticket(ticket, failed=(event, form), status=400)
     try:
-        fire_event(current_user, ticket, event, form.workflow_fields(),
-                   expected_version=form.expected_version)
-        db.session.commit()
-    except InvalidInput as exc:
-        db.session.rollback()
-        _attach(form, exc)
-        return _render_ticket(_visible_ticket(ticket_id), failed=(event, form), status=400)
+        with unit_of_work(form) as work:
+            fire_event(current_user, ticket, event, form.workflow_fields(),
+                       expected_version=form.expected_version)
     except (WorkflowError, ApiError) as exc:
         # Stale version, not allowed in this state, refused by a rule: show the fresh state.
-        db.session.rollback()
         message = describe_workflow_error(exc)[2] if isinstance(exc, WorkflowError) \
             else exc.message
         flash(message, "error")
         return redirect(page)
     except StaleDataError:
-        db.session.rollback()
         flash(_("Someone else changed this ticket first; here it is as it is now."), "error")
         return redirect(page)
+    if not work.ok:
+        return _render_ticket(_visible_ticket(ticket_id), failed=(event, form), status=400)
     flash(_("%(action)s: done.", action=labels.event_label(event)), "success")
     return redirect(page)
 
@@ -429,8 +406,7 @@ def _ticket_rows(user, **kwargs) -> list:
     return rows
 
 
-@home_panel
-def _my_tickets_panel(user):
+def my_tickets_panel(user):
     if not user.can("tickets.view"):
         return None
     return {"title": _l("My tickets"), "template": "tickets/_ticket_list.html",
@@ -438,8 +414,7 @@ def _my_tickets_panel(user):
                         "more_url": url_for("tickets.queue", tab="mine")}}
 
 
-@home_panel
-def _unassigned_panel(user):
+def unassigned_panel(user):
     if not user.can("tickets.view") or user.department_id is None:
         return None
     return {"title": _l("My department's unassigned tickets"),
@@ -448,7 +423,7 @@ def _unassigned_panel(user):
                         "more_url": url_for("tickets.queue", tab="unassigned")}}
 
 
-def _customer_tickets_section(customer):
+def customer_tickets_section(customer):
     if not current_user.can("tickets.view"):
         return None
     tab = "open" if can_see_all_departments(current_user) else None
@@ -460,5 +435,3 @@ def _customer_tickets_section(customer):
             "context": {"tickets": rows, "more_url": more, "call_url": call,
                         "more_label": _l("Open tickets in the queue")}}
 
-
-customer_views.DETAIL_SECTIONS.append(_customer_tickets_section)
