@@ -111,18 +111,14 @@ def _before_commit(session: Session) -> None:
 
 
 def _refresh_facts(session: Session, tickets: list, deltas: dict) -> None:
-    from ticketing.customers.models import Customer
     facts = ReportTicketFact.__table__
     old = {row.ticket_id: dict(row._mapping) for row in session.execute(
         select(facts).where(facts.c.ticket_id.in_([t.id for t in tickets])))}
-    wanted = {t.customer_id for t in tickets if t.id not in old and t.customer_id}
-    areas = dict(session.execute(select(Customer.id, Customer.area).where(
-        Customer.id.in_(wanted))).all()) if wanted else {}
     changed = []
     for ticket in tickets:
         before = old.get(ticket.id)
-        if before is None:
-            now = _facts_of(ticket, areas.get(ticket.customer_id, ""))
+        if before is None:  # a new ticket: its customer was loaded with it
+            now = _facts_of(ticket, ticket.customer.area if ticket.customer_id else "")
         else:  # a ticket's day and area are those it was counted with
             now = _facts_of(ticket, before["area"], before["day"])
             before = {name: before[name] for name in _FACT_FIELDS}

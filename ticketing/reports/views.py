@@ -11,9 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
-from sqlalchemy import select
-
-from ticketing.auth.models import Department
 from ticketing.auth.permissions import permission_required
 from ticketing.errors import ApiError
 from ticketing.extensions import db
@@ -118,13 +115,9 @@ def _csv_value(value, how: str):
 
 
 def _departments() -> list[tuple[int, str]]:
+    """The departments a user may pick: every one, or only their own."""
     scope = queries.department_scope(current_user)
-    stmt = select(Department).order_by(Department.id)
-    if scope is not None:
-        stmt = stmt.where(Department.id == scope)
-    locale = str(request.accept_languages.best or "")
-    return [(d.id, d.display_name(getattr(current_user, "locale", None) or locale))
-            for d in db.session.scalars(stmt)]
+    return sorted(queries.department_names(None if scope is None else [scope]).items())
 
 
 def _choices(mapping) -> list[tuple[str, str]]:
