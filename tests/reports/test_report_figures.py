@@ -161,3 +161,19 @@ def _rollups():
             rows[key] = (row["n"], round(row["minutes"], 3), row["with_sla"], row["met"])
     facts = {tuple(row) for row in db.session.execute(select(ReportTicketFact.__table__))}
     return rows, facts
+
+
+def test_a_rolled_back_change_leaves_the_rollups_alone(app, world, reports):
+    """The marks of a unit of work that rolls back are dropped with it: the next commit
+    counts only its own ticket."""
+    from datetime import datetime, timezone
+    from ticketing import clock
+    from ticketing.tickets.operations import open_ticket
+    clock.freeze(datetime(2026, 3, 3, 8, tzinfo=timezone.utc))
+    with app.app_context():
+        open_ticket(None, kind="complaint", caller_phone="13900000009", description="撤销")
+        db.session.rollback()
+        open_ticket(None, kind="consult", caller_phone="13900000008", description="保留")
+        db.session.commit()
+    body = reports("supervisor", "supervision")("summary", **PERIOD, by="kind").get_json()
+    assert _by(body["rows"]) == {"repair": 3, "consult": 3, "complaint": 1}
