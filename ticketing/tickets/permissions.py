@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from ticketing.extensions import db
-from ticketing.tickets.labels import event_label
+from ticketing.tickets.labels import event_label, guard_reasons
 from ticketing.tickets.models import Ticket, TicketEvent
 from workflows.machine import ticket_workflow
 from workflows.tickets import EVENTS
@@ -16,11 +16,11 @@ EVENT_GRANTS = {
               "send_to_inspection", "suspend"),
     "dispatcher": ("verify_customer", "classify_fault", "issue_work_order", "dispatch",
                    "link_incident", "suspend", "resume"),
-    "staff": ("transfer", "reply", "terminate", "accept", "report_repaired", "analyse",
+    "staff": ("take", "transfer", "reply", "terminate", "accept", "report_repaired", "analyse",
               "assign", "handle", "resolve", "suspend", "resume"),
     "callback_agent": ("reopen",),
     "supervisor": ("reopen", "reclassify", "approve_suspension", "reject_suspension", "close"),
-    "department_head": ("transfer", "reply", "terminate", "accept", "report_repaired",
+    "department_head": ("take", "transfer", "reply", "terminate", "accept", "report_repaired",
                         "analyse", "assign", "handle", "resolve", "suspend", "resume",
                         "approve_suspension", "reject_suspension", "close"),
 }
@@ -104,6 +104,17 @@ def can_fire_event(user, ticket, event: str) -> bool:
 
 
 def allowed_events_for(user, ticket) -> list[str]:
-    """Events the machine allows in the ticket's state that this user may fire."""
+    """Events this user may fire on the ticket now: the state allows them, the ticket passes
+    their guards (what the user will type is checked when it is sent) and the user's roles
+    grant them; in the workflow's usual-path order."""
+    ruled_out = ticket_workflow.unavailable_events(ticket)
     return [e for e in ticket_workflow.allowed_events(ticket.state)
-            if can_fire_event(user, ticket, e)]
+            if e not in ruled_out and can_fire_event(user, ticket, e)]
+
+
+def unavailable_events_for(user, ticket) -> list[dict]:
+    """Events the user could fire in this state but the ticket rules out now, with why
+    (translated): [{"event", "reasons", "guards"}]."""
+    return [{"event": event, "guards": guards, "reasons": guard_reasons(guards, messages)}
+            for event, (messages, guards) in ticket_workflow.unavailable_events(ticket).items()
+            if can_fire_event(user, ticket, event)]
