@@ -43,7 +43,7 @@ def upgrade():
     sa.Column('minutes', sa.Double(), nullable=False),
     sa.Column('with_sla', sa.Integer(), nullable=False),
     sa.Column('met', sa.Integer(), nullable=False),
-    sa.CheckConstraint("cube IN ('summary', 'calls', 'faults', 'repairs', 'sla')", name=op.f('ck_report_daily_cube_known')),
+    sa.CheckConstraint("cube IN ('summary', 'calls', 'faults', 'fault_days', 'repairs', 'sla')", name=op.f('ck_report_daily_cube_known')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_daily')),
     sa.UniqueConstraint('cube', 'day', 'department_id', 'kind', 'state', 'channel', 'category', 'area', 'fault_type', 'clock', name='uq_report_daily_key')
     )

@@ -61,13 +61,15 @@ def _facts_of(ticket, area: str, day: date | None = None) -> dict:
 
 
 def _contributions(facts: dict) -> list[tuple]:
-    """The summary, calls and faults keys one ticket adds 1 to."""
+    """The summary, calls and fault keys one ticket adds 1 to."""
     day, dept = facts["day"], facts["department_id"]
     keys = [_key("summary", day, department_id=dept, kind=facts["kind"], state=facts["state"]),
             _key("calls", day, department_id=dept, kind=facts["kind"],
                  category=facts["category"], channel=facts["channel"])]
     if facts["fault_type"]:
         keys.append(_key("faults", day, department_id=dept, area=facts["area"],
+                         fault_type=facts["fault_type"]))
+        keys.append(_key("fault_days", day, department_id=dept,
                          fault_type=facts["fault_type"]))
     return keys
 
@@ -233,6 +235,9 @@ def rebuild_rollups(session: Session | None = None) -> dict:
         f"INSERT INTO report_daily ({cols}) SELECT 'faults', day, department_id, '', '', '', "
         "'', area, fault_type, '', COUNT(*), 0, 0, 0 FROM report_ticket_facts "
         "WHERE fault_type <> '' GROUP BY day, department_id, area, fault_type",
+        f"INSERT INTO report_daily ({cols}) SELECT 'fault_days', day, department_id, '', '', "
+        "'', '', '', fault_type, '', COUNT(*), 0, 0, 0 FROM report_ticket_facts "
+        "WHERE fault_type <> '' GROUP BY day, department_id, fault_type",
         f"INSERT INTO report_daily ({cols}) SELECT 'repairs', {day('x.at')}, x.department_id, "
         f"'', '', '', '', '', '', '', COUNT(*), SUM({minutes}), "
         "SUM(CASE WHEN x.due IS NULL THEN 0 ELSE 1 END), "
