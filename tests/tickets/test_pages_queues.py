@@ -149,9 +149,12 @@ def test_home_shows_my_tickets_and_my_departments_unassigned(client, auth, world
     html = client.get("/").get_data(as_text=True)
 
     panels = html.split('<section class="card panel">')[1:]
-    assert len(panels) == 2
+    # My tickets, my department's unassigned ones, and the unread notification that the
+    # dispatch assigned one to me.
+    assert len(panels) == 3
     assert _numbers(panels[0]) == {world["assigned"]}
     assert _numbers(panels[1]) == {world["waiting"]}
+    assert "was assigned to you" in panels[2]
 
 
 def test_customer_page_lists_the_customers_tickets(client, auth, world):
