@@ -230,6 +230,12 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
                 "customer_satisfaction": rng.randint(1, 5) if final == "closed"
                 and kind == "complaint" else None,
                 "reopen_count": 0, "version": len(history) + 1})
+            if has_timers and final == "closed":
+                # A finished resolution clock, so SLA compliance has a year of figures.
+                policy = policies[kind]
+                c_rows.append(_stopped_clock_row(writer, next_clock, tid, created, at, policy,
+                                                 default_calendar, departments.get(dept)))
+                next_clock += 1
             if has_timers and final not in ("closed", "suspended"):
                 is_due = bool(due_every) and open_seen % due_every == 0 and due_made < due
                 open_seen += 1
@@ -275,6 +281,7 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
     else:
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
+    rollup_seconds = _rebuild_reports(engine) if "report_daily" in writer.tables else None
     engine.dispose()
     seconds = time.perf_counter() - started
     rows = sum(counts.values())
@@ -283,6 +290,7 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
     return {"seconds": round(seconds, 1), "load_seconds": round(load, 2), "rows": rows,
             "rows_per_second": int(rows / load), "tickets_per_second": int(tickets / load),
             "due": due_made, "search_index_rows": search_rows,
+            "report_rollup_seconds": rollup_seconds,
             "search_index_seconds": round(indexed, 1), **counts}
 
 
@@ -323,6 +331,42 @@ def _clock_row(writer: Writer, clock_id: int, ticket_id: int, started, due, poli
            "stopped_at": None, "segment": 1, "breached": False,
            "business_minutes_used": 0.0, "escalation_level": 0, "warned": False}
     return {k: v for k, v in row.items() if k in writer.columns["sla_clocks"]}
+
+
+def _stopped_clock_row(writer: Writer, clock_id: int, ticket_id: int, started, stopped,
+                       policy: dict, calendar_id: int, department_id) -> dict:
+    """A resolution clock stopped when the ticket closed (wall minutes as business minutes:
+    close enough for a report's figures)."""
+    due = started + timedelta(minutes=policy["resolution_minutes"])
+    used = (stopped - started).total_seconds() / 60
+    row = {"id": clock_id, "ticket_id": ticket_id, "clock": "resolution", "round": 0,
+           "policy_id": policy["id"], "calendar_id": policy["calendar_id"] or calendar_id,
+           "department_id": department_id, "target_minutes": policy["resolution_minutes"],
+           "warn_before_minutes": policy["warn_before_minutes"],
+           "level2_after_minutes": policy["level2_after_minutes"],
+           "level3_after_minutes": policy["level3_after_minutes"],
+           "started_at": started, "due_at": due, "resumed_at": None, "paused_at": None,
+           "stopped_at": stopped, "segment": 1, "breached": stopped > due,
+           "business_minutes_used": used, "escalation_level": 0, "warned": False}
+    return {k: v for k, v in row.items() if k in writer.columns["sla_clocks"]}
+
+
+def _rebuild_reports(engine) -> float:
+    """The report rollups from what was just written (ticketing.reports.operations)."""
+    from sqlalchemy.orm import Session
+    from ticketing.reports.operations import rebuild_rollups
+    started = time.perf_counter()
+    with Session(engine) as session:
+        rebuild_rollups(session)
+        session.commit()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE report_daily"))
+            conn.execute(text("ANALYZE report_ticket_facts"))
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    return round(time.perf_counter() - started, 1)
 
 
 def _timer_row(writer: Writer, timer_id: int, ticket_id: int, clock_id: int, level: int,

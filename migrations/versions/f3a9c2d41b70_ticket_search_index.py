@@ -4,7 +4,7 @@ SQLite: an FTS5 table over text pre-split into Chinese bigrams and words; Postgr
 table with a generated `simple` tsvector in a GIN index. Existing tickets are indexed here.
 
 Revision ID: f3a9c2d41b70
-Revises: f1c3a9d27b40
+Revises: 0779400be09e
 Create Date: 2026-12-01 01:00:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ from alembic import op
 from ticketing.search import index
 
 revision = 'f3a9c2d41b70'
-down_revision = 'f1c3a9d27b40'
+down_revision = '0779400be09e'
 branch_labels = None
 depends_on = None
 

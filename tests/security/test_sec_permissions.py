@@ -16,6 +16,7 @@ from ticketing.timers.models import Calendar, CalendarDay, Notification, SlaPoli
 PASSWORD = "correct-horse-9"
 ANONYMOUS = "anonymous"
 OPEN = "tickets.create"  # /call and opening a ticket check it inside the view
+REPORTS = "reports.view"
 
 
 # The areas' default grants, read from an app wired as in production (no database needed).
@@ -84,11 +85,23 @@ ENDPOINTS = [
     ("GET", "/api/v1/tickets/{ticket_id}/clocks", ("tickets.view",), None),
     ("GET", "/api/v1/notifications", (), None),
     ("POST", "/api/v1/notifications/read", (), lambda f: {}),
+    # pages: reports ({report} is one report's name; every one checks the same permission)
+    ("GET", "/reports", (REPORTS,), None),
+    ("GET", "/reports/{report}", (REPORTS,), None),
+    ("GET", "/reports/customer?customer_id={customer_id}", (REPORTS,), None),
+    ("GET", "/reports/{report}/export.csv", (REPORTS,), None),
+    ("GET", "/reports/tickets/export.csv", (REPORTS,), None),
+    # API: reports
+    *(("GET", f"/api/v1/reports/{name}", (REPORTS,), None)
+      for name in ("summary", "calls", "faults", "repairs", "sla", "tickets")),
+    ("GET", "/api/v1/reports/customer?customer_id={customer_id}", (REPORTS,), None),
+    ("GET", "/api/v1/reports/{unknown_report}", (), None),
 ]
 
 ALLOWED_STATUS = {("page", "GET"): 200, ("page", "POST"): 302,
                   ("api", "GET"): 200, ("api", "POST"): 201}
 API_POST_200 = {"/api/v1/screen-pop", "/api/v1/notifications/read"}
+API_GET_400 = {"/api/v1/reports/no-such-report"}  # an unknown report's name is a 400
 
 
 def _policy(f, name):
@@ -112,6 +125,8 @@ def _expected(role: str, method: str, path: str, required) -> int:
     if role == ANONYMOUS:
         return 401 if _kind(path) == "api" else 302
     if set(required) <= _grants(role):
+        if path in API_GET_400:
+            return 400
         if method == "POST" and path.split("?")[0] in API_POST_200 or (
                 _kind(path) == "api" and ("/transitions" in path or path.endswith("/link"))):
             return 200
@@ -179,7 +194,11 @@ def world(app):
         ticket = open_ticket(None, kind="consult", caller_phone="13800138000",
                              description="权限测试")
         db.session.commit()
-        ids = {"ticket_id": ticket.id,
+        from ticketing.customers.operations import create_customer
+        customer = create_customer(None, {"account_no": "QX1", "name": "权限", "phones": []})
+        db.session.commit()
+        ids = {"ticket_id": ticket.id, "customer_id": customer.id, "report": "summary",
+               "unknown_report": "no-such-report",
                "policy_id": db.session.scalar(select(func.min(SlaPolicy.id))),
                "calendar_id": db.session.scalar(select(func.min(Calendar.id)))}
         db.session.remove()
@@ -258,12 +277,13 @@ def test_an_allowed_write_does_change_data(app, client, make_user, world):
         assert _snapshot(app) != before, path
 
 
-def test_the_table_covers_every_route_of_tickets_and_timers(app):
+def test_the_table_covers_every_route_of_tickets_timers_and_reports(app):
     covered = {(m, re.sub(r"\{\w+\}", "<id>", t.split("?")[0])) for m, t, _r, _b in ENDPOINTS}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.split(".")[0] not in ("tickets", "tickets_api", "timers", "timers_api",
-                                               "search", "search_api", "calls", "calls_api"):
+                                               "search", "search_api", "calls", "calls_api",
+                                               "reports", "reports_api"):
             continue
         path = re.sub(r"<[^>]+>", "<id>", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

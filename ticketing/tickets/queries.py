@@ -120,7 +120,8 @@ _REF_TABLES = (  # (table, columns, class, [(ticket attribute, foreign key colum
 def ticket_rows(user, **filters):
     """One page of the tickets `user` may see, newest first: (rows, next_cursor or None).
 
-    Filters: kind, state, status, department_id, assignee_id, customer_id, ids, text,
+    Filters: kind, state, status, department_id, assignee_id, customer_id, ids, priority,
+    channel, category, fault_type (exact), text,
     created_from (inclusive), created_to (exclusive; naive datetimes are read as UTC), queue,
     cursor, limit. `text` is a full-text match (ticketing.search: Chinese by character
     bigrams, other words whole) over number, title, caller, description, notes and the
@@ -160,9 +161,18 @@ def ticket_rows(user, **filters):
     return [TicketRow(row) for row in values], next_cursor
 
 
+def list_conditions(user, **filters) -> list:
+    """WHERE clauses of a ticket list with ticket_rows' filters (no queue, no cursor), for a
+    read that is not one page: the ticket report's CSV export."""
+    if filters.get("queue") or filters.get("cursor"):
+        raise ValueError("list_conditions takes no queue or cursor")
+    return _list_conditions(user, **filters)[0]
+
+
 def _list_conditions(user, *, kind=None, state=None, status=None, department_id=None,
                      assignee_id=None, customer_id=None, text=None, created_from=None,
-                     created_to=None, queue=None, cursor=None, limit=50, ids=None):
+                     created_to=None, queue=None, cursor=None, limit=50, ids=None,
+                     priority=None, channel=None, category=None, fault_type=None):
     """(WHERE clauses, branches, limit) of a ticket list; see ticket_rows and
     _newest_first for the branches."""
     # An empty form field means "any".
@@ -189,6 +199,10 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
         where.append(Ticket.customer_id == customer_id)
     if ids is not None:
         where.append(Ticket.id.in_(list(ids)))
+    for column, value in ((Ticket.priority, priority), (Ticket.channel, channel),
+                          (Ticket.category, category), (Ticket.fault_type, fault_type)):
+        if value:  # exact values (the ticket report's filters)
+            where.append(column == value)
     if text is not None and text.strip():
         where.append(_text_match(text.strip()))
     if created_from is not None:
