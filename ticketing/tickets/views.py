@@ -16,7 +16,8 @@ from ticketing.auth.operations import InvalidInput
 from ticketing.auth.permissions import forbidden, permission_required
 from ticketing.customers import views as customer_views
 from ticketing.customers.models import Customer
-from ticketing.customers.operations import customers_by_phone, normalise_phone
+from ticketing.customers.operations import (customers_by_phone_or_account,
+                                            looks_like_account_no, normalise_phone)
 from ticketing.errors import ApiError, describe_workflow_error
 from ticketing.forms import attach_errors
 from ticketing.extensions import db
@@ -25,7 +26,7 @@ from ticketing.templating import add_nav
 from ticketing.tickets import labels, queries
 from ticketing.tickets.forms import NewTicketForm, choice, event_form
 from ticketing.tickets.models import Ticket
-from ticketing.tickets.operations import fire_event, open_ticket
+from ticketing.tickets.operations import VIP_PRIORITY, fire_event, open_ticket
 from ticketing.tickets.permissions import (allowed_events_for, can_fire_event, can_open_ticket,
                                            can_see_all_departments, can_view_ticket)
 from workflows.errors import EventNotAllowed, WorkflowError
@@ -83,27 +84,30 @@ def _channel_label(name):
 
 def _lookup(phone: str) -> dict:
     """Customers matching the caller's number, their open tickets, and repeat calls."""
-    result = {"phone": phone, "number": None, "customers": [], "open_tickets": {},
+    result = {"phone": phone, "number": None, "searched": False, "customers": [],
+              "open_tickets": {},
               "other_open": [], "repeat": False, "invalid": False,
               "window_hours": current_app.config["REPEAT_CALLER_WINDOW_HOURS"]}
     if not phone:
         return result
     number = normalise_phone(phone)
-    if number is None:
+    result["customers"] = customers = customers_by_phone_or_account(phone)
+    if number is None and not looks_like_account_no(phone):
         result["invalid"] = True
         return result
+    result["searched"] = True
     result["number"] = number
-    result["customers"] = customers = customers_by_phone(number)
     for customer in customers:
         result["open_tickets"][customer.id] = _ticket_rows(
             current_user, customer_id=customer.id, queue="open", limit=OPEN_TICKETS_SHOWN)
     # Open tickets this number called about that no matching customer already lists.
     ids = {c.id for c in customers}
-    result["other_open"] = [
-        t for t in queries.open_tickets_for_caller(current_user, number, [],
-                                                   limit=OPEN_TICKETS_SHOWN)
-        if t.customer_id not in ids]
-    result["repeat"] = queries.is_repeat_caller(number, result["window_hours"])
+    if number is not None:
+        result["other_open"] = [
+            t for t in queries.open_tickets_for_caller(current_user, number, [],
+                                                       limit=OPEN_TICKETS_SHOWN)
+            if t.customer_id not in ids]
+        result["repeat"] = queries.is_repeat_caller(number, result["window_hours"])
     return result
 
 
@@ -134,10 +138,15 @@ def call_screen():
     phone = (request.args.get("phone") or "").strip()[:30]
     lookup = _lookup(phone)
     form = NewTicketForm(formdata=None)
-    form.caller_phone.data = lookup["number"] or phone
+    form.caller_phone.data = lookup["number"] or ""
     if len(lookup["customers"]) == 1:
-        form.customer_id.data = str(lookup["customers"][0].id)
-        form.caller_name.data = lookup["customers"][0].name
+        chosen = lookup["customers"][0]
+        form.customer_id.data = str(chosen.id)
+        form.caller_name.data = chosen.name
+        if not form.caller_phone.data and chosen.phone_numbers:
+            form.caller_phone.data = chosen.phone_numbers[0]
+    if any(c.is_vip for c in lookup["customers"]):
+        form.priority.data = VIP_PRIORITY
     _fill_customer_choices(form, lookup["customers"])
     return _render_call_screen(form, lookup)
 
