@@ -6,18 +6,19 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-# (order, endpoint, label, permission or None); areas append with add_nav().
-NAV_ITEMS: list[tuple[int, str, object, str | None]] = [
-    (0, "main.home", _l("Home"), None),
-    (30, "customers.search", _l("Customers"), "customers.view"),
-    (90, "auth.users", _l("Users"), "users.manage"),
-    (91, "auth.roles", _l("Roles"), "roles.manage"),
+# (order, endpoint, label, permission or None, badge or None); areas append with add_nav().
+# A badge is fn(user) -> int: a count shown beside the label (0: none).
+NAV_ITEMS: list[tuple] = [
+    (0, "main.home", _l("Home"), None, None),
+    (30, "customers.search", _l("Customers"), "customers.view", None),
+    (90, "auth.users", _l("Users"), "users.manage", None),
+    (91, "auth.roles", _l("Roles"), "roles.manage", None),
 ]
 
 
-def add_nav(order: int, endpoint: str, label, permission: str | None) -> None:
+def add_nav(order: int, endpoint: str, label, permission: str | None, badge=None) -> None:
     if not any(item[1] == endpoint for item in NAV_ITEMS):
-        NAV_ITEMS.append((order, endpoint, label, permission))
+        NAV_ITEMS.append((order, endpoint, label, permission, badge))
         NAV_ITEMS.sort(key=lambda item: item[0])
 
 
@@ -25,9 +26,10 @@ def _nav_for_user():
     if not current_user.is_authenticated:
         return []
     items = []
-    for _order, endpoint, label, permission in NAV_ITEMS:
+    for _order, endpoint, label, permission, badge in NAV_ITEMS:
         if permission is None or current_user.can(permission):
-            items.append({"endpoint": endpoint, "url": url_for(endpoint), "label": label})
+            items.append({"endpoint": endpoint, "url": url_for(endpoint), "label": label,
+                          "badge": badge(current_user) if badge else 0})
     return items
 
 

@@ -61,6 +61,15 @@ class TicketWorkflow:
             return False
         return True
 
+    def refusals(self, subject, event: str, /, **fields) -> tuple[list[str], list[str]]:
+        """(messages, guard names) of what refuses `event` on `subject` with these fields,
+        both empty when it would fire; a dry run, `subject` is never touched."""
+        snapshot = self._snapshot(subject)
+        if event not in self.allowed_events(snapshot.state):
+            return [], []
+        with self._lock:
+            return self._refusals(snapshot, event, fields)
+
     def describe(self) -> dict:
         """The workflow as JSON-ready data, for GET /api/v1/workflows and for UIs."""
         return {
@@ -106,6 +115,8 @@ class TicketWorkflow:
             failed = [c.func for c in transition.conditions if not c.check(data)]
             candidates.append([(path, resolve(path, data).refusal(data)) for path in failed])
         chosen = min(candidates, key=len)
+        if not chosen:
+            return [], []
         messages = [message for _path, message in chosen if message]
         guards = [path.rpartition(".")[2] for path, _message in chosen]
         return (list(dict.fromkeys(messages)) or [f"the conditions for {event} are not met"],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ticketing.extensions import db
 import types
@@ -62,10 +62,15 @@ def app_config():
     return {"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, "LOGIN_RATE_LIMIT": "1000 per minute"}
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # one line per request drowns the failures
+        pass
+
+
 @pytest.fixture
 def live_server(app):
     """The app behind a threaded werkzeug server on a free port; stopped after the test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -10,6 +10,12 @@ from ticketing import clock
 CALLER = "18785091285"
 
 
+def open_action(actions, label):
+    """Open an action's fold on the ticket page: the form inside it."""
+    actions.locator("details > summary", has_text=re.compile(f"^{re.escape(label)}$")).click()
+    return actions.locator("details[open]")
+
+
 @pytest.mark.parametrize("locale", ["zh", "en"])
 def test_agent_takes_a_call_and_opens_a_repair_seeing_the_callers_open_tickets(
         browser, in_app, scene, locale):
@@ -37,7 +43,7 @@ def test_agent_takes_a_call_and_opens_a_repair_seeing_the_callers_open_tickets(
 
     page.get_by_label(_("Kind"), exact=True).select_option("repair")
     page.get_by_label(_("Description")).fill("电视没有信号，机顶盒显示E-202")
-    browser.submit(page.get_by_role("button", name=_("Open ticket")))
+    browser.submit(page.get_by_role("button", name=_("Open ticket"), exact=True))
     flash = browser.flash()
     number = re.search(r"[A-Z]*\d[\w-]*", flash).group(0)
     assert number in page.locator("h1").inner_text()
@@ -65,19 +71,19 @@ def test_work_order_is_dispatched_worked_and_closed(browser, in_app, scene):
     browser.goto(f"/tickets/{ticket_id}")
     page = browser.page
     actions = page.locator(".ticket-actions")
-    actions.get_by_text(_("Issue work order"), exact=True).first.click()
-    actions.get_by_label(_("Department")).select_option(label="维修部")
-    browser.submit(actions.get_by_role("button", name=_("Issue work order")))
+    form = open_action(actions, _("Issue work order"))
+    form.get_by_label(_("Department")).select_option(label="维修部")
+    browser.submit(actions.get_by_role("button", name=_("Issue work order"), exact=True))
     assert _("Repair: work order issued") in browser.text(".facts")
 
-    actions.get_by_text(_("Dispatch field team"), exact=True).first.click()
-    actions.get_by_label(_("Field team")).select_option(label="维修一队")
-    assignee = actions.get_by_label(_("Assignee"))
+    form = open_action(actions, _("Dispatch field team"))
+    form.get_by_label(_("Department")).select_option(label="维修一队")
+    assignee = form.get_by_label(_("Assignee"))
     offered = assignee.locator("option:not([hidden])").all_inner_texts()
     assert any("刘强" in o for o in offered)
     assert not any("杨丽" in o or "孙磊" in o for o in offered), offered
     assignee.select_option(label=next(o for o in offered if "刘强" in o))
-    browser.submit(actions.get_by_role("button", name=_("Dispatch field team")))
+    browser.submit(actions.get_by_role("button", name=_("Dispatch field team"), exact=True))
     flash = browser.flash()
     assert number in flash and "刘强" in flash, flash
     browser.logout()
@@ -85,16 +91,16 @@ def test_work_order_is_dispatched_worked_and_closed(browser, in_app, scene):
     browser.login("team1")
     assert number in browser.text("main"), "the team member sees the work order at home"
     browser.click("link", number)
-    browser.submit(page.locator(".ticket-actions").get_by_role("button", name=_("Accept")))
+    browser.submit(page.locator(".ticket-actions").get_by_role("button", name=_("Accept"), exact=True))
     assert _("Repair: team working") in browser.text(".facts")
     actions = page.locator(".ticket-actions")
-    actions.get_by_text(_("Report repaired"), exact=True).first.click()
-    actions.get_by_label(_("Repair report")).fill("更换分光器后恢复")
-    browser.submit(actions.get_by_role("button", name=_("Report repaired")))
+    form = open_action(actions, _("Report repaired"))
+    form.get_by_label(_("Note")).fill("更换分光器后恢复")
+    browser.submit(actions.get_by_role("button", name=_("Report repaired"), exact=True))
     assert _("Repair: repaired") in browser.text(".facts")
-    actions.get_by_text(_("Resolve"), exact=True).first.click()
-    actions.get_by_label(_("Handling note")).fill("客户确认信号恢复")
-    browser.submit(actions.get_by_role("button", name=_("Resolve")))
+    form = open_action(actions, _("Resolve"))
+    form.get_by_label(_("Note")).fill("客户确认信号恢复")
+    browser.submit(actions.get_by_role("button", name=_("Resolve"), exact=True))
     facts = browser.text(".facts")
     assert _("Closed") in facts and _("Processed") in facts
     assert "更换分光器后恢复" in browser.text(".ticket-timeline")
@@ -131,21 +137,21 @@ def test_a_version_conflict_keeps_the_typed_note(browser, in_app, scene):
     browser.goto(f"/tickets/{ticket_id}")
     page = browser.page
     actions = page.locator(".ticket-actions")
-    actions.get_by_text(_("Reply"), exact=True).first.click()
+    form = open_action(actions, _("Reply"))
     typed = "已核实本月账单，多扣的20元将于下月返还。"
-    actions.get_by_label(_("Reply text")).fill(typed)
+    form.get_by_label(_("Note")).fill(typed)
 
     # Meanwhile a colleague transfers the ticket: the page the user typed on is stale.
     in_app(scene.fire, ticket_id, "transfer", department_id=in_app(
         scene.department_id, "operations"))
 
-    browser.submit(actions.get_by_role("button", name=_("Reply")))
+    browser.submit(actions.get_by_role("button", name=_("Reply"), exact=True))
     flash = browser.flash()
     assert flash and not re.search(r"\b\d+\b", flash.replace(number, "")), flash
     assert _("Consult: with a department") in browser.text(".facts")
-    assert page.get_by_label(_("Reply text")).input_value() == typed
+    assert page.locator(".ticket-actions details[open]").get_by_label(_("Note")).input_value() == typed
     browser.screenshot("journey-conflict")
     # Sending it again now works: the form carries the fresh version.
-    browser.submit(page.locator(".ticket-actions").get_by_role("button", name=_("Reply")))
+    browser.submit(page.locator(".ticket-actions").get_by_role("button", name=_("Reply"), exact=True))
     assert _("Consult: reply to relay") in browser.text(".facts")
     assert typed in browser.text(".ticket-timeline")

@@ -19,6 +19,8 @@ def home_panel(fn):
 @permission_required()
 def home():
     panels = [p for p in (fn(current_user) for fn in HOME_PANELS) if p]
+    # What needs a decision now (breaches, approvals) comes before the routine lists.
+    panels.sort(key=lambda panel: panel.get("order", 50))
     return render_template("main/home.html", panels=panels)
 
 

@@ -18,13 +18,15 @@ def register(app) -> None:
     from ticketing.main.views import HOME_PANELS
     from ticketing.templating import add_nav
     from ticketing.timers import api as timers_api
-    from ticketing.timers import clocks, handlers, views  # noqa: F401  (receivers, handlers)
-    from ticketing.timers.operations import ensure_default_sla
+    from ticketing.timers import assignments, clocks, handlers, views  # noqa: F401  (receivers)
+    from ticketing.timers.operations import ensure_default_sla, unread_count
     from ticketing.timers.scheduler import scheduler_command, start_embedded_scheduler
 
     app.config.setdefault("SWEEP_TIME_BUDGET_SECONDS", 30.0)
     app.config.setdefault("TIMER_MAX_ATTEMPTS", 5)
     app.register_blueprint(views.bp)
+    app.jinja_env.globals["ticket_deadlines"] = views.ticket_deadlines
+    app.jinja_env.globals["clock_deadline"] = views.deadline_of
     api.register_blueprint(timers_api.blp)
     app.cli.add_command(scheduler_command)
 
@@ -40,5 +42,5 @@ def register(app) -> None:
     if sections is not None:  # the ticket page shows each clock's deadline
         _add_once(sections, views.ticket_deadlines_section)
     add_nav(50, "timers.escalations", _l("Escalations"), "escalations.view")
-    add_nav(85, "timers.notifications", _l("Notifications"), None)
+    add_nav(85, "timers.notifications", _l("Notifications"), None, badge=unread_count)
     add_nav(92, "timers.policies", _l("SLA policies"), "sla.manage")
