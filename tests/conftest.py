@@ -94,11 +94,8 @@ def app(database_url, app_config, tmp_path):
     config.update(app_config)
     app = create_app(config)
     with app.app_context():
-        from ticketing.cli import INIT_HOOKS
-        from ticketing.auth.operations import ensure_reference_data
-        ensure_reference_data()
-        for hook in INIT_HOOKS:
-            hook()
+        from ticketing.cli import add_reference_data
+        add_reference_data()
         db.session.commit()
     yield app
     clock.freeze(None)

@@ -218,7 +218,7 @@ def test_import_customers_reads_a_utf8_file_with_a_byte_order_mark(app, runner, 
 # --- the command group --------------------------------------------------------------------
 
 def test_ticketing_help_lists_every_command_with_its_help(tmp_path, monkeypatch):
-    from ticketing.cli import TicketingGroup
+    from ticketing.console import TicketingGroup
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'help.sqlite3'}")
     group = TicketingGroup(help="Contact-center ticketing and workflow engine.")
     result = CliRunner().invoke(group, ["--help"], prog_name="ticketing")

@@ -4,13 +4,17 @@ import os
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask.cli import with_appcontext
 from flask_babel import force_locale
+from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
+from ticketing.auth.operations import create_user
+from ticketing.customers.importer import import_customers
+from ticketing.demo import seed_demo
+from ticketing.errors import InvalidInput
 from ticketing.extensions import db
-
-# Areas add start-up hooks for `ticketing run` (e.g. the embedded scheduler): fn(app) -> stop.
-RUN_HOOKS: list = []
+from ticketing.wiring import wiring
 
 
 def operator_locale() -> str:
@@ -38,17 +42,15 @@ def in_operator_locale(command):
 
 def migrate_database() -> None:
     """Bring the schema to the newest Alembic revision, then add missing reference data."""
-    from flask_migrate import upgrade
     upgrade()
-    from ticketing.auth.operations import ensure_reference_data
-    ensure_reference_data()
-    for hook in INIT_HOOKS:
-        hook()
+    add_reference_data()
     db.session.commit()
 
 
-# Areas add idempotent reference data for `ticketing init` (default SLA policy, calendar).
-INIT_HOOKS: list = []
+def add_reference_data() -> None:
+    """Every area's idempotent reference data (departments, roles, calendars, policies)."""
+    for add in wiring().reference_data:
+        add()
 
 
 @click.command("init")
@@ -75,7 +77,6 @@ def init_command():
 @in_operator_locale
 def create_user_command(username, roles, password, department, full_name, locale):
     """Create a user with one or more roles."""
-    from ticketing.auth.operations import InvalidInput, create_user
     try:
         user = create_user(username, password, list(roles), department, full_name=full_name,
                            locale=locale)
@@ -97,7 +98,6 @@ def create_user_command(username, roles, password, department, full_name, locale
 @in_operator_locale
 def seed_demo_command(customers, password):
     """Migrate, then add demo departments, one user per role and customers (idempotent)."""
-    from ticketing.demo import seed_demo
     migrate_database()
     report = seed_demo(customers=customers, password=password)
     db.session.commit()
@@ -113,11 +113,10 @@ def seed_demo_command(customers, password):
 @with_appcontext
 def run_command(host, port, scheduler):
     """Serve the web UI and API (threaded; use gunicorn in production)."""
-    from werkzeug.serving import run_simple
     app = current_app._get_current_object()
     stops = []
     if scheduler:
-        stops = [hook(app) for hook in RUN_HOOKS]
+        stops = [start(app) for start in wiring(app).run_services]
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
     finally:
@@ -133,7 +132,6 @@ def run_command(host, port, scheduler):
 def import_customers_command(csv_file):
     """Import customers from CSV (columns account_no,name,address,area,tier,phones,notes;
     phones separated by ';'). Existing account numbers are updated."""
-    from ticketing.customers.importer import import_customers
     created, updated, errors = import_customers(csv_file, progress=click.progressbar)
     for line_no, message in errors[:50]:
         click.echo(f"line {line_no}: {message}", err=True)
@@ -146,21 +144,3 @@ def register_commands(app) -> None:
     for command in (init_command, create_user_command, seed_demo_command, run_command,
                     import_customers_command):
         app.cli.add_command(command)
-
-
-def _create_app():
-    from ticketing import create_app
-    return create_app()
-
-
-class TicketingGroup(FlaskGroup):
-    def __init__(self, **kwargs):
-        super().__init__(create_app=_create_app, add_default_commands=False,
-                         load_dotenv=False, set_debug_flag=False, **kwargs)
-        self.add_command(shell_command)
-        self.add_command(routes_command)
-
-
-def main():
-    TicketingGroup(help="Contact-center ticketing and workflow engine.").main(
-        prog_name="ticketing")

@@ -7,6 +7,7 @@ from ticketing.auth.models import User
 from ticketing.auth.operations import create_user
 from ticketing.customers.models import Customer, CustomerPhone
 from ticketing.extensions import db
+from ticketing.wiring import wiring
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏建国志宏海燕雪梅琳晨浩宇欣怡子轩梓涵一诺思远嘉豪雨桐佳琪俊杰晓东文博天佑"
@@ -68,12 +69,6 @@ def seed_demo(customers: int = 300, password: str = "demo-pass-2026") -> list[st
     db.session.flush()
     if customers > existing:
         report.append(f"customers {existing} → {customers}")
-    from ticketing.tickets.demo import seed_demo_tickets
-    report.extend(seed_demo_tickets())
-    for hook in DEMO_HOOKS:
-        report.extend(hook() or [])
+    for add in wiring().demo_data:
+        report.extend(add() or [])
     return report
-
-
-# Other areas add demo data (tickets, SLA policies): fn() -> list of report lines.
-DEMO_HOOKS: list = []

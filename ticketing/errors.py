@@ -1,10 +1,12 @@
 """One error shape: JSON `{"error", "message", ...}` under /api, an HTML page elsewhere."""
+import logging
+
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from workflows.errors import EventNotAllowed, GuardRefused, UnknownEvent
+from ticketing.extensions import db
 
 ERROR_CODES = {
     400: "invalid_input",
@@ -32,6 +34,14 @@ class ApiError(Exception):
 class Conflict(ApiError):
     def __init__(self, code: str, message: str, **extra):
         super().__init__(409, code, message, **extra)
+
+
+class InvalidInput(ApiError):
+    """400 with the messages of each field: `fields` maps a field name to its messages."""
+
+    def __init__(self, fields: dict[str, list[str]], message: str | None = None):
+        super().__init__(400, "invalid_input", message or _("Some fields are invalid."),
+                         fields=fields)
 
 
 def wants_json() -> bool:
@@ -74,59 +84,20 @@ def _http_exception(error: HTTPException):
 
 
 def _api_error(error: ApiError):
-    from ticketing.extensions import db
     db.session.rollback()  # a refusal after a flush must not leave the flushed rows behind
     return error_response(error.status, error.code, error.message, **error.extra)
 
 
 def _stale(error: StaleDataError):
-    from ticketing.extensions import db
     db.session.rollback()
     return error_response(409, "stale_version",
                           _("Someone else changed this record first; reload and try again."))
 
 
-def describe_workflow_error(error) -> tuple[int, str, str, dict]:
-    """(status, code, translated message, extra) for a refusal from workflows/, whose own
-    messages are English because it knows no Flask-Babel."""
-    from ticketing.tickets.labels import event_label, guard_reasons, state_label
-
-    def action(name):
-        return _("%(label)s (%(name)s)", label=event_label(name), name=name)
-
-    if isinstance(error, UnknownEvent):
-        message = _("There is no action %(name)s.", name=error.event)
-        return 400, "unknown_event", message, {"fields": {"event": [message]}}
-    if isinstance(error, EventNotAllowed):
-        allowed = ", ".join(str(action(name)) for name in error.allowed) or _("none")
-        message = _("%(action)s is not allowed while the ticket is in state %(state)s. "
-                    "Allowed actions: %(allowed)s.", action=action(error.event),
-                    state=_("%(label)s (%(name)s)", label=state_label(error.state),
-                            name=error.state),
-                    allowed=allowed)
-        return 409, "event_not_allowed", message, {
-            "state": error.state, "event": error.event, "allowed_events": list(error.allowed)}
-    reasons = list(getattr(error, "messages", []))
-    guards = list(getattr(error, "guards", []))
-    message = _("%(action)s was refused: %(reasons)s", action=action(error.event),
-                reasons=" ".join(guard_reasons(guards, reasons)))
-    return 409, "guard_refused", message, {"event": error.event, "reasons": reasons,
-                                           "guards": guards}
-
-
-def _workflow_error(error):
-    from ticketing.extensions import db
-    db.session.rollback()
-    status, code, message, extra = describe_workflow_error(error)
-    return error_response(status, code, message, **extra)
-
-
 def _unexpected(error: Exception):
-    from ticketing.extensions import db
     db.session.rollback()
     if isinstance(error, HTTPException):
         return _http_exception(error)
-    import logging
     logging.getLogger("ticketing").exception("unhandled error", exc_info=error)
     return _http_exception(InternalServerError())
 
@@ -135,8 +106,5 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(StaleDataError, _stale)
-    app.register_error_handler(EventNotAllowed, _workflow_error)
-    app.register_error_handler(GuardRefused, _workflow_error)
-    app.register_error_handler(UnknownEvent, _workflow_error)
     if not app.testing:
         app.register_error_handler(Exception, _unexpected)

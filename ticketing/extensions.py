@@ -9,13 +9,14 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from ticketing.apiutil import ApiErrorSchema, IdConverter, id_converter_schema
 from ticketing.db import Base
 
 
 class TicketingApi(Api):
     """flask-smorest, but errors are rendered by ticketing.errors for the whole app."""
 
-    from ticketing.apiutil import ApiErrorSchema as ERROR_SCHEMA
+    ERROR_SCHEMA = ApiErrorSchema
 
     def _register_error_handlers(self):
         pass
@@ -29,13 +30,7 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api = TicketingApi()
 
-
-def _register_id_converter():
-    from ticketing.apiutil import IdConverter, id_converter_schema
-    api.register_converter(IdConverter, id_converter_schema)
-
-
-_register_id_converter()
+api.register_converter(IdConverter, id_converter_schema)
 
 
 def remote_address_and_username() -> str:

@@ -3,33 +3,20 @@ from datetime import datetime
 
 from flask import url_for
 from flask_babel import format_datetime, get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-# (order, endpoint, label, permission or None, badge or None); areas append with add_nav().
-# A badge is fn(user) -> int: a count shown beside the label (0: none).
-NAV_ITEMS: list[tuple] = [
-    (0, "main.home", _l("Home"), None, None),
-    (30, "customers.search", _l("Customers"), "customers.view", None),
-    (90, "auth.users", _l("Users"), "users.manage", None),
-    (91, "auth.roles", _l("Roles"), "roles.manage", None),
-]
-
-
-def add_nav(order: int, endpoint: str, label, permission: str | None, badge=None) -> None:
-    if not any(item[1] == endpoint for item in NAV_ITEMS):
-        NAV_ITEMS.append((order, endpoint, label, permission, badge))
-        NAV_ITEMS.sort(key=lambda item: item[0])
+from ticketing.wiring import wiring
 
 
 def _nav_for_user():
     if not current_user.is_authenticated:
         return []
     items = []
-    for _order, endpoint, label, permission, badge in NAV_ITEMS:
-        if permission is None or current_user.can(permission):
-            items.append({"endpoint": endpoint, "url": url_for(endpoint), "label": label,
-                          "badge": badge(current_user) if badge else 0})
+    for item in wiring().nav:
+        if item.permission is None or current_user.can(item.permission):
+            items.append({"endpoint": item.endpoint, "url": url_for(item.endpoint),
+                          "label": item.label,
+                          "badge": item.badge(current_user) if item.badge else 0})
     return items
 
 

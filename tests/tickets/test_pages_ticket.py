@@ -266,10 +266,10 @@ def test_a_complaint_walks_through_its_page_forms(app, client, auth, make_user):
 
 
 def test_other_areas_add_cards_to_the_ticket_page(app, client, auth, make_user, monkeypatch):
-    from ticketing.tickets import views
+    from ticketing.wiring import wiring
     agent = make_user("agent", "call_center")
     ticket_id = _ticket(app, agent, with_customer=False)
-    monkeypatch.setattr(views, "TICKET_PAGE_SECTIONS", [
+    monkeypatch.setattr(wiring(app), "ticket_sections", [
         lambda ticket: {"title": f"Deadlines of {ticket.number}",
                         "template": "tickets/_ticket_list.html",
                         "context": {"tickets": []}},

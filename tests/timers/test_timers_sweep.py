@@ -243,11 +243,11 @@ def test_create_app_starts_no_scheduler(database_url):
 
 
 def test_the_embedded_scheduler_sweeps_at_once_on_start(app, desk, sh):
-    """`ticketing run` starts it through RUN_HOOKS; its first sweep runs immediately, so
+    """`ticketing run` starts it as a run service; its first sweep runs immediately, so
     timers that fell due while nothing ran fire right after start-up."""
-    from ticketing.cli import RUN_HOOKS
     from ticketing.timers.scheduler import RUNNING, start_embedded_scheduler
-    assert start_embedded_scheduler in RUN_HOOKS
+    from ticketing.wiring import wiring
+    assert start_embedded_scheduler in wiring(app).run_services
     desk.at(sh(2026, 3, 2, 10, 0))
     ticket = desk.open("repair")
     desk.advance(days=1)

@@ -11,6 +11,7 @@ from ticketing.auth.permissions import permission_required
 from ticketing.auth.schemas import DepartmentSchema, TokenRequestSchema, TokenSchema, UserSchema
 from ticketing.errors import ApiError
 from ticketing.extensions import db, limiter, remote_address_and_username
+from ticketing.unit import unit_of_work
 
 blp = ApiBlueprint("auth_api", __name__, url_prefix="/api/v1", description="Accounts and tokens")
 
@@ -27,9 +28,11 @@ def create_token(data):
     user = ops.authenticate(data["username"], data["password"])
     if user is None:
         raise ApiError(401, "invalid_credentials", _("Wrong username or password."))
-    token = ops.issue_token(user, data.get("name", ""), current_app.config["API_TOKEN_DAYS"])
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token)))
-    db.session.commit()
+    with unit_of_work():
+        token = ops.issue_token(user, data.get("name", ""),
+                                current_app.config["API_TOKEN_DAYS"])
+        row = db.session.scalar(select(ApiToken)
+                                .where(ApiToken.token_hash == ApiToken.hash(token)))
     return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at}
 
 

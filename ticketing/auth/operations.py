@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ticketing.auth.models import ApiToken, Department, Role, User
-from ticketing.auth.permissions import DEFAULT_ROLES, all_permissions
+from ticketing.auth.permissions import DEFAULT_ROLES, all_permissions, default_permissions
 from ticketing.clock import utcnow
-from ticketing.errors import ApiError
+from ticketing.errors import ApiError, InvalidInput
 from ticketing.extensions import db
 
 # Departments of SPEC §1 (code, name, English name, kind).
@@ -26,11 +26,6 @@ DEFAULT_DEPARTMENTS = [
 ]
 
 
-class InvalidInput(ApiError):
-    def __init__(self, fields: dict[str, list[str]], message: str | None = None):
-        super().__init__(400, "invalid_input", message or _("Some fields are invalid."),
-                         fields=fields)
-
 
 def ensure_reference_data() -> None:
     """Create the default departments and roles if missing (idempotent; never overwrites)."""
@@ -39,11 +34,10 @@ def ensure_reference_data() -> None:
         if code not in have_depts:
             db.session.add(Department(code=code, name=name, name_en=name_en, kind=kind))
     have_roles = set(db.session.scalars(select(Role.name)))
-    every = list(all_permissions())
-    for name, (label, label_en, perms) in DEFAULT_ROLES.items():
+    for name, (label, label_en) in DEFAULT_ROLES.items():
         if name not in have_roles:
             role = Role(name=name, label=label, label_en=label_en)
-            role.set_permissions(every if perms is None else perms)
+            role.set_permissions(sorted(default_permissions(name)))
             db.session.add(role)
     db.session.flush()
 

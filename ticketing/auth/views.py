@@ -13,8 +13,8 @@ from ticketing.auth import operations as ops
 from ticketing.auth.forms import LoginForm, PreferencesForm, RolePermissionsForm, UserForm
 from ticketing.auth.models import Department, Role, User
 from ticketing.auth.permissions import all_permissions, permission_required
-from ticketing.forms import attach_errors
 from ticketing.extensions import db, limiter, remote_address_and_username
+from ticketing.unit import unit_of_work
 
 bp = Blueprint("auth", __name__)
 
@@ -67,8 +67,8 @@ def logout():
 def preferences():
     form = PreferencesForm(obj=current_user)
     if form.validate_on_submit():
-        ops.update_user(current_user, locale=form.locale.data)
-        db.session.commit()
+        with unit_of_work():
+            ops.update_user(current_user, locale=form.locale.data)
         flash(_("Preferences saved."), "success")
         return redirect(url_for("auth.preferences"))
     return render_template("auth/preferences.html", form=form)
@@ -99,17 +99,13 @@ def user_new():
     form = UserForm()
     _fill_user_choices(form)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form, ROLE_FIELD) as work:
             user = ops.create_user(form.username.data, form.password.data or "",
                                    form.roles.data, form.department.data or None,
                                    full_name=form.full_name.data or "",
                                    locale=form.locale.data)
             user.active = form.active.data
-            db.session.commit()
-        except ops.InvalidInput as exc:
-            db.session.rollback()
-            _attach_errors(form, exc.extra["fields"])
-        else:
+        if work.ok:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None), (
@@ -128,25 +124,20 @@ def user_edit(user_id: int):
     _fill_user_choices(form)
     form.username.data = user.username  # usernames are permanent
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form, ROLE_FIELD) as work:
             ops.update_user(user, full_name=form.full_name.data or "",
                             department_code=form.department.data or "",
                             role_names=form.roles.data, active=form.active.data,
                             locale=form.locale.data, password=form.password.data or None)
-            db.session.commit()
-        except ops.InvalidInput as exc:
-            db.session.rollback()
-            _attach_errors(form, exc.extra["fields"])
-        else:
+        if work.ok:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user), (
         400 if form.errors else 200)
 
 
-def _attach_errors(form, fields: dict) -> None:
-    for message in attach_errors(form, fields, {"role": "roles"}):
-        flash(message, "error")
+# Operations name the field "role"; the form's field is "roles".
+ROLE_FIELD = {"role": "roles"}
 
 
 # --- admin: roles -----------------------------------------------------------------------
@@ -168,13 +159,9 @@ def role_edit(role_id: int):
     if request.method == "GET":
         form.permissions.data = sorted(role.permissions)
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             ops.set_role_permissions(role, form.permissions.data)
-            db.session.commit()
-        except ops.InvalidInput as exc:
-            db.session.rollback()
-            _attach_errors(form, exc.extra["fields"])
-        else:
+        if work.ok:
             flash(_("Permissions of %(role)s saved.", role=role.label or role.name), "success")
             return redirect(url_for("auth.roles"))
     return render_template("auth/role_form.html", form=form, role=role, permissions=catalogue), (

@@ -9,6 +9,7 @@ from ticketing.customers.models import Customer, CustomerChange
 from ticketing.customers.schemas import (CustomerChangeSchema, CustomerInputSchema,
                                          CustomerPatchSchema, CustomerQuerySchema, CustomerSchema)
 from ticketing.extensions import db
+from ticketing.unit import unit_of_work
 
 blp = ApiBlueprint("customers_api", __name__, url_prefix="/api/v1/customers",
                    description="Customer records (客户档案)")
@@ -32,8 +33,8 @@ def list_customers(args):
 @blp.response(201, CustomerSchema)
 def create_customer(data):
     """Create a customer record."""
-    customer = ops.create_customer(current_user, data)
-    db.session.commit()
+    with unit_of_work():
+        customer = ops.create_customer(current_user, data)
     return customer
 
 
@@ -52,8 +53,8 @@ def patch_customer(data, customer_id):
     """Change some fields; send the version you read (409 if someone changed it since)."""
     customer = db.get_or_404(Customer, customer_id)
     version = data.pop("version")
-    ops.update_customer(current_user, customer, data, expected_version=version)
-    db.session.commit()
+    with unit_of_work():
+        ops.update_customer(current_user, customer, data, expected_version=version)
     return customer
 
 

@@ -1,7 +1,7 @@
 """CSV import of customers; each row is validated like a form, bad rows are reported."""
 import csv
 
-from ticketing.auth.operations import InvalidInput
+from ticketing.errors import InvalidInput
 from ticketing.customers import operations as ops
 from ticketing.customers.models import Customer
 from ticketing.dbsetup import begin_write

@@ -4,7 +4,7 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from ticketing.auth.operations import InvalidInput
+from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.customers.models import TIERS, Customer, CustomerChange, CustomerPhone
 from ticketing.errors import Conflict

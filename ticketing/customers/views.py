@@ -5,19 +5,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from ticketing.auth.operations import InvalidInput
 from ticketing.auth.permissions import permission_required
 from ticketing.customers import operations as ops
 from ticketing.customers.forms import CustomerForm
 from ticketing.customers.models import Customer, CustomerChange
 from ticketing.errors import Conflict
-from ticketing.forms import attach_errors
 from ticketing.extensions import db
+from ticketing.unit import unit_of_work
+from ticketing.wiring import wiring
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
-
-# Other areas add sections to the detail page: fn(customer) -> dict(template, context).
-DETAIL_SECTIONS: list = []
 
 # How the change history names the fields it lists.
 FIELD_LABELS = {"account_no": _l("Account / user-card number"), "name": _l("Name"),
@@ -46,7 +43,7 @@ def detail(customer_id: int):
     changes = db.session.scalars(select(CustomerChange).where(
         CustomerChange.customer_id == customer.id).order_by(CustomerChange.id.desc())
         .limit(100)).all()
-    sections = [s for s in (fn(customer) for fn in DETAIL_SECTIONS) if s]
+    sections = [s for s in (fn(customer) for fn in wiring().customer_sections) if s]
     return render_template("customers/detail.html", customer=customer, changes=changes,
                            sections=sections, field_labels=FIELD_LABELS)
 
@@ -58,11 +55,6 @@ def _form_data(form: CustomerForm) -> dict:
             "phones": form.phones.data or ""}
 
 
-def _attach(form, exc: InvalidInput) -> None:
-    for message in attach_errors(form, exc.extra["fields"]):
-        flash(message, "error")
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required("customers.edit")
 def create():
@@ -70,13 +62,9 @@ def create():
     if request.method == "GET" and request.args.get("phone"):
         form.phones.data = request.args["phone"][:30]
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             customer = ops.create_customer(current_user, _form_data(form))
-            db.session.commit()
-        except InvalidInput as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
+        if work.ok:
             flash(_("Customer %(name)s created.", name=customer.name), "success")
             return redirect(url_for("customers.detail", customer_id=customer.id))
     return render_template("customers/form.html", form=form, customer=None), (
@@ -94,19 +82,15 @@ def edit(customer_id: int):
                               "phones": "\n".join(customer.phone_numbers),
                               "version": str(customer.version)})
     if form.validate_on_submit():
+        version = int(form.version.data) if str(form.version.data or "").isdigit() else None
         try:
-            version = int(form.version.data) if str(form.version.data or "").isdigit() else None
-            ops.update_customer(current_user, customer, _form_data(form),
-                                expected_version=version)
-            db.session.commit()
-        except InvalidInput as exc:
-            db.session.rollback()
-            _attach(form, exc)
+            with unit_of_work(form) as work:
+                ops.update_customer(current_user, customer, _form_data(form),
+                                    expected_version=version)
         except Conflict as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("customers.edit", customer_id=customer_id))
-        else:
+        if work.ok:
             flash(_("Customer %(name)s saved.", name=customer.name), "success")
             return redirect(url_for("customers.detail", customer_id=customer.id))
     return render_template("customers/form.html", form=form, customer=customer), (

@@ -3,22 +3,14 @@ from flask_login import current_user
 
 from ticketing.auth.permissions import permission_required
 from ticketing.extensions import db
+from ticketing.wiring import wiring
 
 bp = Blueprint("main", __name__)
-
-# Areas add panels for the home page: fn(user) -> dict(title, template, context) or None.
-HOME_PANELS: list = []
-
-
-def home_panel(fn):
-    HOME_PANELS.append(fn)
-    return fn
-
 
 @bp.route("/")
 @permission_required()
 def home():
-    panels = [p for p in (fn(current_user) for fn in HOME_PANELS) if p]
+    panels = [p for p in (fn(current_user) for fn in wiring().home_panels) if p]
     # What needs a decision now (breaches, approvals) comes before the routine lists.
     panels.sort(key=lambda panel: panel.get("order", 50))
     return render_template("main/home.html", panels=panels)

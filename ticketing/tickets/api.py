@@ -7,10 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
-from ticketing.auth.operations import InvalidInput
 from ticketing.auth.permissions import forbidden, permission_required
 from ticketing.customers.operations import customers_by_phone, normalise_phone
-from ticketing.errors import ApiError, Conflict
+from ticketing.errors import ApiError, InvalidInput
 from ticketing.extensions import db
 from ticketing.tickets import operations as ops, queries
 from ticketing.tickets.labels import (CHANNEL_LABELS, FIELD_LABELS, KIND_LABELS,
@@ -21,6 +20,7 @@ from ticketing.tickets.schemas import (HistorySchema, ScreenPopResultSchema, Scr
                                        TicketCreateSchema, TicketDetailSchema, TicketPageSchema,
                                        TicketQuerySchema, TransitionResultSchema,
                                        TransitionSchema, WorkflowSchema, dump_ticket_rows)
+from ticketing.unit import unit_of_work
 from workflows.machine import ticket_workflow
 from workflows.tickets import KINDS, LEAVES
 
@@ -55,12 +55,12 @@ def create_ticket(data):
     """Open a ticket for a call (by customer or caller phone); it starts in `<kind>_new`."""
     if not can_open_ticket(current_user):
         raise forbidden()
-    ticket = ops.open_ticket(current_user, **data)
-    # Shaped before the commit, from the flushed rows: after it every object is expired and
-    # the answer would cost a reload of the ticket, its creator and the creator's roles.
-    body = jsonify(TicketDetailSchema().dump(ticket))
-    location = url_for("tickets_api.get_ticket", ticket_id=ticket.id)
-    db.session.commit()
+    with unit_of_work():
+        ticket = ops.open_ticket(current_user, **data)
+        # Shaped before the commit, from the flushed rows: after it every object is expired
+        # and the answer would cost a reload of the ticket, its creator and their roles.
+        body = jsonify(TicketDetailSchema().dump(ticket))
+        location = url_for("tickets_api.get_ticket", ticket_id=ticket.id)
     return body, 201, {"Location": location}
 
 
@@ -104,18 +104,12 @@ def fire_transition(data, ticket_id):
         raise forbidden(_("You may not do “%(action)s” on this ticket.",
                           action=event_label(event)))
     try:
-        history = ops.fire_event(current_user, ticket, event, data["fields"],
-                                 expected_version=data["version"])
-        db.session.commit()
+        with unit_of_work():
+            history = ops.fire_event(current_user, ticket, event, data["fields"],
+                                     expected_version=data["version"])
     except StaleDataError:
         # Someone committed a change between our read and our write: show the fresh state.
-        db.session.rollback()
-        fresh = db.session.get(Ticket, ticket_id)
-        raise Conflict("stale_version",
-                       _("This ticket was changed by someone else (version %(current)d, you "
-                         "had %(yours)d); reload and try again.", current=fresh.version,
-                         yours=data["version"]),
-                       current_version=fresh.version, state=fresh.state) from None
+        raise ops.stale_ticket(db.session.get(Ticket, ticket_id)) from None
     return {"ticket": ticket, "history": history}
 
 

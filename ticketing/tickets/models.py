@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from workflows.tickets import display_status
 
 PRIORITIES = ("low", "normal", "high", "urgent")
 CHANNELS = ("phone", "web", "email", "walk_in")
@@ -91,7 +92,6 @@ class Ticket(db.Model):
 
     @property
     def status(self) -> str:
-        from workflows.tickets import display_status
         return display_status(self.state)
 
     def __repr__(self) -> str:
@@ -102,7 +102,9 @@ class TicketEvent(db.Model):
     """One history row per transition or timer action: append-only (never updated/deleted)."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket", "ticket_id", "id"),)
+    __table_args__ = (Index("ix_ticket_events_ticket", "ticket_id", "id"),
+                      # "Handled by me": visibility and the queue look rows up by actor.
+                      Index("ix_ticket_events_actor_ticket", "actor_id", "ticket_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketing.auth.models import Department, User
-from ticketing.auth.operations import InvalidInput
+from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.customers.models import Customer
 from ticketing.customers.operations import normalise_phone
@@ -194,6 +194,14 @@ def _apply_effects(ticket: Ticket, event: str, fields: dict, now) -> None:
         ticket.kind = kind_of_state(ticket.state)
 
 
+def stale_ticket(ticket: Ticket) -> Conflict:
+    """409 for a change based on an old read, with the fresh state to reload from."""
+    return Conflict("stale_version",
+                    _("Someone else changed this ticket after you opened it; it is shown as "
+                      "it is now."),
+                    current_version=ticket.version, state=ticket.state)
+
+
 def fire_event(actor, ticket: Ticket, event: str, fields: dict | None = None,
                expected_version: int | None = None, system: bool = False) -> TicketEvent:
     """Apply one workflow event: validate, change state, record history, notify receivers.
@@ -202,11 +210,7 @@ def fire_event(actor, ticket: Ticket, event: str, fields: dict | None = None,
     (409, from the machine); on any of them nothing has changed.
     """
     if expected_version is not None and expected_version != ticket.version:
-        raise Conflict("stale_version",
-                       _("This ticket was changed by someone else (version %(current)d, you "
-                         "had %(yours)d); reload and try again.", current=ticket.version,
-                         yours=expected_version),
-                       current_version=ticket.version, state=ticket.state)
+        raise stale_ticket(ticket)
     if event not in EVENTS:
         raise UnknownEvent(event)
     allowed = ticket_workflow.allowed_events(ticket.state)

@@ -12,15 +12,15 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, false, or_, select, union
 
 from ticketing.auth.models import Department, User
-from ticketing.auth.operations import InvalidInput
+from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.customers.models import Customer
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket
-from ticketing.tickets.permissions import can_see_all_departments
+from ticketing.tickets.permissions import handled_clause, visibility_clause
 from workflows.tickets import DISPLAY_STATUS, KINDS, LEAVES, display_status, kind_of_state
 
-QUEUES = ("mine", "department", "unassigned", "open")
+QUEUES = ("mine", "department", "unassigned", "open", "handled")
 STATUSES = tuple(dict.fromkeys(DISPLAY_STATUS.values()))
 # A state filter takes a leaf (repair_working) or a kind's top-level state (repair).
 STATE_FILTERS = LEAVES + KINDS
@@ -30,19 +30,7 @@ TEXT_LIMIT = 100
 
 def visible_tickets(user) -> Select:
     """`select(Ticket)` restricted to the tickets `user` may see (see can_view_ticket)."""
-    return select(Ticket).where(*_visibility(user))
-
-
-def _visibility(user) -> list:
-    """WHERE clauses (ANDed) limiting tickets to those `user` may see."""
-    if not getattr(user, "is_authenticated", False) or not user.can("tickets.view"):
-        return [false()]
-    if can_see_all_departments(user):
-        return []
-    theirs = [Ticket.assignee_id == user.id, Ticket.created_by_id == user.id]
-    if user.department_id is not None:
-        theirs.append(Ticket.department_id == user.department_id)
-    return [or_(*theirs)]
+    return select(Ticket).where(visibility_clause(user))
 
 
 def encode_cursor(ticket: Ticket) -> str:
@@ -191,7 +179,7 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
     except (TypeError, ValueError):
         raise InvalidInput({"limit": [_("Give a whole number.")]}) from None
     created_from, created_to = _aware(created_from), _aware(created_to)
-    where = _visibility(user)
+    where = [visibility_clause(user)]
     if kind is not None:
         where.append(Ticket.kind == kind)
     if state is not None:
@@ -267,6 +255,8 @@ def _queue(user, queue: str | None) -> tuple[list, list | None]:
                     [Ticket.created_by_id == user.id, Ticket.state != "closed"]]
     if queue == "open":
         return [Ticket.state != "closed"], None
+    if queue == "handled":  # tickets I acted on, wherever they are now
+        return [handled_clause(user)], None
     if queue in ("department", "unassigned"):
         if user.department_id is None:
             return [false()], None

@@ -12,17 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ticketing.auth.models import Department, User
-from ticketing.auth.operations import InvalidInput
 from ticketing.auth.permissions import forbidden, permission_required
-from ticketing.customers import views as customer_views
 from ticketing.customers.models import Customer
 from ticketing.customers.operations import (customers_by_phone_or_account,
                                             looks_like_account_no, normalise_phone)
-from ticketing.errors import ApiError, Conflict, describe_workflow_error
-from ticketing.forms import attach_errors
+from ticketing.errors import ApiError, Conflict
 from ticketing.extensions import db
-from ticketing.main.views import home_panel
-from ticketing.templating import add_nav
 from ticketing.tickets import labels, queries
 from ticketing.tickets.forms import NewTicketForm, choice, event_form
 from ticketing.tickets.models import Ticket
@@ -30,19 +25,14 @@ from ticketing.tickets.operations import VIP_PRIORITY, fire_event, open_ticket
 from ticketing.tickets.permissions import (allowed_events_for, can_fire_event, can_open_ticket,
                                            can_see_all_departments, can_view_ticket,
                                            ordered_events, unavailable_events_for)
+from ticketing.tickets.refusals import describe_workflow_error
+from ticketing.unit import unit_of_work
+from ticketing.wiring import wiring
 from workflows.errors import EventNotAllowed, WorkflowError
 from workflows.machine import ticket_workflow
 from workflows.tickets import EVENTS, KINDS
 
 bp = Blueprint("tickets", __name__)
-
-# Other areas add cards to the ticket page (the timers area: SLA deadlines):
-# fn(ticket) -> dict(title, template, context) or None; the template sees `section`.
-TICKET_PAGE_SECTIONS: list = []
-
-add_nav(10, "tickets.call_screen", _l("Call screen"), "tickets.create")
-add_nav(20, "tickets.queue", _l("Tickets"), "tickets.view")
-add_nav(80, "tickets.workflow", _l("Workflow"), None)
 
 OPEN_TICKETS_SHOWN = 20
 LONG_TEXT = 600  # characters: longer text folds away behind "show all"
@@ -153,11 +143,6 @@ def call_screen():
     return _render_call_screen(form, lookup)
 
 
-def _attach(form, exc: InvalidInput) -> None:
-    unplaced = attach_errors(form, exc.extra.get("fields", {}))
-    form.form_errors = list(form.form_errors) + unplaced
-
-
 @bp.route("/tickets/new", methods=["POST"])
 @permission_required()
 def create():
@@ -166,13 +151,9 @@ def create():
     lookup = _lookup((form.caller_phone.data or "").strip()[:30])
     _fill_customer_choices(form, lookup["customers"])
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             ticket = open_ticket(current_user, **form.ticket_data())
-            db.session.commit()
-        except InvalidInput as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
+        if work.ok:
             flash(_("Ticket %(number)s opened.", number=ticket.number), "success")
             return redirect(url_for("tickets.detail", ticket_id=ticket.id))
     return _render_call_screen(form, lookup, 400)
@@ -221,7 +202,7 @@ def _render_ticket(ticket: Ticket, failed: tuple | None = None, status: int = 20
             form = event_form(event, ticket, choices_cache=cache)
         actions.append({"event": event, "form": form, "danger": EVENTS[event]["danger"],
                         "open": bool(failed and failed[0] == event)})
-    sections = [s for s in (fn(ticket) for fn in TICKET_PAGE_SECTIONS) if s]
+    sections = [s for s in (fn(ticket) for fn in wiring().ticket_sections) if s]
     history = ticket.history
     return render_template("tickets/detail.html", ticket=ticket, actions=actions,
                            unavailable=unavailable_events_for(current_user, ticket),
@@ -283,13 +264,9 @@ def fire(ticket_id: int, event: str):
         return _render_ticket(ticket, failed=(event, form), status=400)
     before = (ticket.department_id, ticket.assignee_id)
     try:
-        fire_event(current_user, ticket, event, form.workflow_fields(),
-                   expected_version=form.expected_version)
-        db.session.commit()
-    except InvalidInput as exc:
-        db.session.rollback()
-        _attach(form, exc)
-        return _render_ticket(_visible_ticket(ticket_id), failed=(event, form), status=400)
+        with unit_of_work(form) as work:
+            fire_event(current_user, ticket, event, form.workflow_fields(),
+                       expected_version=form.expected_version)
     except (Conflict, StaleDataError):
         return _stale_page(ticket_id, event, form, STALE_MESSAGE)
     except (WorkflowError, ApiError) as exc:
@@ -298,6 +275,8 @@ def fire(ticket_id: int, event: str):
             else describe_workflow_error(exc)[2] if isinstance(exc, WorkflowError) \
             else exc.message
         return _stale_page(ticket_id, event, form, message)
+    if not work.ok:
+        return _render_ticket(_visible_ticket(ticket_id), failed=(event, form), status=400)
     moved = _moved_message(ticket, before)
     flash(moved or _("%(action)s: done.", action=labels.event_label(event)), "success")
     if not can_view_ticket(current_user, ticket):
@@ -495,8 +474,7 @@ def _ticket_rows(user, **kwargs) -> list:
     return rows
 
 
-@home_panel
-def _my_tickets_panel(user):
+def my_tickets_panel(user):
     if not user.can("tickets.view"):
         return None
     return {"title": _l("My tickets"), "template": "tickets/_ticket_list.html",
@@ -504,8 +482,7 @@ def _my_tickets_panel(user):
                         "more_url": url_for("tickets.queue", tab="mine")}}
 
 
-@home_panel
-def _unassigned_panel(user):
+def unassigned_panel(user):
     if not user.can("tickets.view") or user.department_id is None:
         return None
     return {"title": _l("My department's unassigned tickets"),
@@ -514,8 +491,7 @@ def _unassigned_panel(user):
                         "more_url": url_for("tickets.queue", tab="unassigned")}}
 
 
-@home_panel
-def _approvals_panel(user):
+def approvals_panel(user):
     """Department heads and supervisors: suspensions waiting for their approval, first."""
     if not user.can("tickets.view") or not user.can(EVENTS["approve_suspension"]["permission"]):
         return None
@@ -526,7 +502,7 @@ def _approvals_panel(user):
                                                 limit=PANEL_SIZE)}}
 
 
-def _customer_tickets_section(customer):
+def customer_tickets_section(customer):
     if not current_user.can("tickets.view"):
         return None
     tab = "open" if can_see_all_departments(current_user) else None
@@ -538,5 +514,3 @@ def _customer_tickets_section(customer):
             "context": {"tickets": rows, "more_url": more, "call_url": call,
                         "more_label": _l("Open tickets in the queue")}}
 
-
-customer_views.DETAIL_SECTIONS.append(_customer_tickets_section)

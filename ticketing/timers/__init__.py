@@ -1,26 +1,23 @@
 """Durable timers: SLA clocks and escalation, the sweep, the scheduler process.
 
-register(app) binds pages, API and CLI, imports the clock receivers (connected once, at
-their module's import) and adds this area's hooks to the shared lists, each at most once.
 Nothing here imports at package level: ticketing.models imports timers.models early."""
+from flask_babel import lazy_gettext as _l
+
+# Default roles and the permissions of this area they start with.
+TIMER_PERMISSIONS = {"escalations.view": _l("See the escalation queue"),
+                     "sla.manage": _l("Manage SLA policies and calendars")}
+TIMER_GRANTS = {role: ["escalations.view"]
+                for role in ("dispatcher", "supervisor", "department_head")}
 
 
-def _add_once(hooks: list, fn) -> None:
-    if fn not in hooks:
-        hooks.append(fn)
-
-
-def register(app) -> None:
-    from flask_babel import lazy_gettext as _l
-
-    from ticketing.cli import INIT_HOOKS, RUN_HOOKS
+def init_app(app) -> None:
+    # Imported here, not above: ticketing.models imports this package for its tables
+    # before the app exists, and the views need the models.
     from ticketing.extensions import api
-    from ticketing.main.views import HOME_PANELS
-    from ticketing.templating import add_nav
-    from ticketing.timers import api as timers_api
-    from ticketing.timers import assignments, clocks, handlers, views  # noqa: F401  (receivers)
+    from ticketing.timers import api as timers_api, assignments, clocks, views
     from ticketing.timers.operations import ensure_default_sla, unread_count
     from ticketing.timers.scheduler import scheduler_command, start_embedded_scheduler
+    from ticketing.wiring import wiring
 
     app.config.setdefault("SWEEP_TIME_BUDGET_SECONDS", 30.0)
     app.config.setdefault("TIMER_MAX_ATTEMPTS", 5)
@@ -29,18 +26,14 @@ def register(app) -> None:
     app.jinja_env.globals["clock_deadline"] = views.deadline_of
     api.register_blueprint(timers_api.blp)
     app.cli.add_command(scheduler_command)
-
-    _add_once(INIT_HOOKS, ensure_default_sla)
-    _add_once(RUN_HOOKS, start_embedded_scheduler)
-    _add_once(HOME_PANELS, views.escalations_panel)
-    _add_once(HOME_PANELS, views.notifications_panel)
-    try:
-        from ticketing.tickets import views as ticket_views
-    except ImportError:  # pragma: no cover - the tickets area ships with the app
-        ticket_views = None
-    sections = getattr(ticket_views, "TICKET_PAGE_SECTIONS", None)
-    if sections is not None:  # the ticket page shows each clock's deadline
-        _add_once(sections, views.ticket_deadlines_section)
-    add_nav(50, "timers.escalations", _l("Escalations"), "escalations.view")
-    add_nav(85, "timers.notifications", _l("Notifications"), None, badge=unread_count)
-    add_nav(92, "timers.policies", _l("SLA policies"), "sla.manage")
+    clocks.connect_receivers()
+    assignments.connect_receivers()
+    areas = wiring(app)
+    areas.add_permissions(TIMER_PERMISSIONS, TIMER_GRANTS)
+    areas.reference_data.append(ensure_default_sla)
+    areas.run_services.append(start_embedded_scheduler)
+    areas.home_panels += [views.escalations_panel, views.notifications_panel]
+    areas.ticket_sections.append(views.ticket_deadlines_section)
+    areas.add_nav(50, "timers.escalations", _l("Escalations"), "escalations.view")
+    areas.add_nav(85, "timers.notifications", _l("Notifications"), None, badge=unread_count)
+    areas.add_nav(92, "timers.policies", _l("SLA policies"), "sla.manage")

@@ -13,6 +13,7 @@ from ticketing.timers import operations as ops
 from ticketing.timers.models import SlaClock
 from ticketing.timers.schemas import (MarkedSchema, MarkReadSchema, NotificationQuerySchema,
                                       NotificationSchema, SlaClockSchema)
+from ticketing.unit import unit_of_work
 
 blp = ApiBlueprint("timers_api", __name__, url_prefix="/api/v1",
                    description="SLA clocks and notifications")
@@ -46,6 +47,6 @@ def list_notifications(args):
 @permission_required()
 def mark_read(data):
     """Mark the given notifications (or all unread ones) of the caller as read."""
-    marked = ops.mark_notifications_read(current_user, data.get("ids"))
-    db.session.commit()
+    with unit_of_work():
+        marked = ops.mark_notifications_read(current_user, data.get("ids"))
     return {"marked": marked}

@@ -18,4 +18,6 @@ def on_ticket_assigned(ticket, *, actor=None, at=None, fields=None, **_kwargs) -
               "by": getattr(actor, "display_name", None) or ""}))
 
 
-ticket_transitioned.connect(on_ticket_assigned, weak=False)
+def connect_receivers() -> None:
+    """Called by the area's init_app; connecting the same receiver twice is a no-op."""
+    ticket_transitioned.connect(on_ticket_assigned, weak=False)

@@ -297,5 +297,7 @@ def on_ticket_transitioned(ticket, *, event: str, from_state: str, to_state: str
         stop_clock(live["complaint_limit"], now)
 
 
-ticket_opened.connect(on_ticket_opened, weak=False)
-ticket_transitioned.connect(on_ticket_transitioned, weak=False)
+def connect_receivers() -> None:
+    """Called by the area's init_app; connecting the same receiver twice is a no-op."""
+    ticket_opened.connect(on_ticket_opened, weak=False)
+    ticket_transitioned.connect(on_ticket_transitioned, weak=False)

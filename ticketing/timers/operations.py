@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from ticketing.auth.operations import InvalidInput
+from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.timers.models import (DAY_KINDS, KINDS, PRIORITIES, TIERS, Calendar, CalendarDay,

@@ -18,7 +18,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ticketing import clock
 from ticketing.extensions import db
+from ticketing.timers.sweep import sweep_due_timers
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +38,6 @@ _running_lock = threading.Lock()
 def run_sweep(app, **kwargs) -> int:
     """One scheduled tick: sweep inside a fresh app context; a failure is logged, not raised
     (the next tick tries again)."""
-    from ticketing.timers.sweep import sweep_due_timers
     with app.app_context():
         try:
             return sweep_due_timers(**kwargs)
@@ -90,7 +91,6 @@ def _test_hooks() -> dict:
     kwargs = {}
     frozen = os.environ.get(FROZEN_NOW_ENV)
     if frozen:
-        from ticketing import clock
         at = datetime.fromisoformat(frozen)
         clock.freeze(at if at.tzinfo else at.replace(tzinfo=timezone.utc))
         log.warning("%s is set: the clock is frozen at %s (tests only)", FROZEN_NOW_ENV, at)
@@ -125,7 +125,6 @@ def scheduler_command(once, interval, batch_size, worker):
     if worker:
         kwargs["worker"] = worker
     if once:
-        from ticketing.timers.sweep import sweep_due_timers
         fired = sweep_due_timers(time_budget=float("inf"), **kwargs)
         db.session.remove()
         click.echo(f"fired {fired}")

@@ -4,16 +4,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from wtforms import SelectChoice
 
-from ticketing.auth.operations import InvalidInput
 from ticketing.auth.permissions import permission_required
 from ticketing.clock import utcnow
-from ticketing.forms import attach_errors
 from ticketing.extensions import db
 from ticketing.tickets.labels import KIND_LABELS, PRIORITY_LABELS, state_label
 from ticketing.tickets.models import Ticket
+from ticketing.tickets.permissions import visibility_clause
 from ticketing.timers import operations as ops
 from ticketing.timers.calendars import format_hours
 from ticketing.timers.clocks import live_minutes_used
@@ -23,6 +22,7 @@ from ticketing.timers.labels import (CLOCK_LABELS, CLOCK_STATUS_LABELS, DAY_KIND
                                      LEVEL_LABELS, TIER_LABELS, WEEKDAY_LABELS,
                                      notification_message)
 from ticketing.timers.models import Calendar, CalendarDay, SlaClock, SlaPolicy
+from ticketing.unit import unit_of_work
 
 bp = Blueprint("timers", __name__)
 
@@ -37,10 +37,8 @@ def _timer_labels():
             "timers_priority_labels": PRIORITY_LABELS, "timers_state_label": state_label}
 
 
-def _attach(form, exc: InvalidInput) -> None:
-    unplaced = attach_errors(form, exc.extra["fields"], {"weekly_hours": "day0"})
-    if unplaced:
-        flash("; ".join(str(m) for m in unplaced), "error")
+# The operation names the week's hours as one field; the form shows it from Monday's.
+WEEK_FIELD = {"weekly_hours": "day0"}
 
 
 # -- SLA policies --------------------------------------------------------------------------
@@ -63,13 +61,9 @@ def _policy_form(policy: SlaPolicy | None):
     form.calendar_id.choices = [SelectChoice(c.id, c.name) for c in db.session.scalars(
         select(Calendar).order_by(Calendar.name))]
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form) as work:
             saved = ops.save_policy(policy, form.data_for_save())
-            db.session.commit()
-        except InvalidInput as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
+        if work.ok:
             flash(_("SLA policy %(name)s saved.", name=saved.name), "success")
             return redirect(url_for("timers.policies"))
     return render_template("timers/policy_form.html", form=form, policy=policy), (
@@ -107,17 +101,13 @@ def _calendar_form(calendar: Calendar | None):
         for i, field in enumerate(form.day_fields()):
             field.data = "09:00-18:00" if i < 5 else ""
     if form.validate_on_submit():
-        try:
+        with unit_of_work(form, WEEK_FIELD) as work:
             saved = ops.save_calendar(calendar, name=form.name.data,
                                       timezone=form.timezone.data.strip(),
                                       always_open=form.always_open.data,
                                       china_holidays=form.china_holidays.data,
                                       weekly_hours=form.weekly_hours())
-            db.session.commit()
-        except InvalidInput as exc:
-            db.session.rollback()
-            _attach(form, exc)
-        else:
+        if work.ok:
             flash(_("Calendar %(name)s saved.", name=saved.name), "success")
             return redirect(url_for("timers.calendar", calendar_id=saved.id))
     return _render_calendar(calendar, form, CalendarDayForm(formdata=None))
@@ -149,14 +139,10 @@ def add_day(calendar_id: int):
     row = db.get_or_404(Calendar, calendar_id)
     day_form = CalendarDayForm()
     if day_form.validate_on_submit():
-        try:
+        with unit_of_work(day_form) as work:
             ops.add_calendar_day(row, day_form.day.data, day_form.kind.data,
                                  day_form.note.data or "")
-            db.session.commit()
-        except InvalidInput as exc:
-            db.session.rollback()
-            _attach(day_form, exc)
-        else:
+        if work.ok:
             flash(_("%(day)s added.", day=day_form.day.data.isoformat()), "success")
             return redirect(url_for("timers.calendar", calendar_id=row.id))
     form = CalendarForm(formdata=None, obj=row)
@@ -175,8 +161,8 @@ def remove_day(calendar_id: int, day_id: int):
     if day is None or day.calendar_id != row.id:
         abort(404)
     label = day.day.isoformat()
-    ops.remove_calendar_day(row, day_id)
-    db.session.commit()
+    with unit_of_work():
+        ops.remove_calendar_day(row, day_id)
     flash(_("%(day)s removed.", day=label), "success")
     return redirect(url_for("timers.calendar", calendar_id=row.id))
 
@@ -189,11 +175,9 @@ def escalated_clocks(user, limit: int = ESCALATIONS_SHOWN):
              # Literal predicates, so the partial index ix_sla_clocks_escalated applies.
              .where(text("sla_clocks.stopped_at IS NULL AND sla_clocks.escalation_level > 0"),
                     SlaClock.paused_at.is_(None))
+             .where(visibility_clause(user))
              .order_by(SlaClock.escalation_level.desc(), SlaClock.due_at, SlaClock.id)
              .limit(limit))
-    if not user.can("tickets.all_departments"):
-        mine = user.department_id if user.department_id is not None else -1
-        query = query.where(or_(Ticket.department_id == mine, SlaClock.department_id == mine))
     return db.session.execute(query).unique().all()
 
 
@@ -223,8 +207,8 @@ def mark_read():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     ids = [int(v) for v in request.form.getlist("id") if v.isdigit()] or None
-    marked = ops.mark_notifications_read(current_user, ids)
-    db.session.commit()
+    with unit_of_work():
+        marked = ops.mark_notifications_read(current_user, ids)
     flash(_("%(n)d notification(s) marked as read.", n=marked), "success")
     target = request.form.get("next") or ""
     if not target.startswith("/") or target.startswith("//"):

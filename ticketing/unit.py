@@ -1,0 +1,42 @@
+"""The unit of work: one commit at the entry point (a request, a CLI command, a timer).
+
+Operations flush and never commit; the view, endpoint or command that called them wraps the
+calls in `unit_of_work()`, which commits once if the block succeeds and rolls everything back
+if anything raises, so a transition, its history row and its timers commit together or not
+at all. Given a form, refused input (InvalidInput) is shown on the form's fields instead of
+raised, and `work.ok` tells the page whether to redirect or to render the form again."""
+from __future__ import annotations
+
+from flask import flash
+
+from ticketing.errors import InvalidInput
+from ticketing.extensions import db
+from ticketing.forms import attach_errors
+
+
+class unit_of_work:  # noqa: N801  (used like a function: `with unit_of_work(form) as work`)
+    def __init__(self, form=None, aliases: dict | None = None):
+        self.form = form
+        self.aliases = aliases
+        self.ok = False
+        self.refused: InvalidInput | None = None
+
+    def __enter__(self) -> "unit_of_work":
+        return self
+
+    def __exit__(self, exc_type, exc, _traceback) -> bool:
+        if exc_type is None:
+            try:
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
+            self.ok = True
+            return False
+        db.session.rollback()
+        if self.form is not None and isinstance(exc, InvalidInput):
+            self.refused = exc
+            for message in attach_errors(self.form, exc.extra.get("fields", {}), self.aliases):
+                flash(message, "error")
+            return True
+        return False

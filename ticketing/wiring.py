@@ -1,0 +1,61 @@
+"""What the areas add to the frame, kept per application and filled in create_app.
+
+Each area's `init_app(app)` adds its pages, panels, permissions and services here; nothing is
+appended to module-level lists at import, so two apps in one process (tests) never share
+their wiring and a reader finds every area in the one list in create_app."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask import Flask, current_app
+
+
+@dataclass(frozen=True)
+class NavItem:
+    order: int
+    endpoint: str
+    label: object
+    permission: str | None
+    badge: Callable | None = None  # fn(user) -> a count shown beside the label (0: none)
+
+
+@dataclass
+class Wiring:
+    nav: list[NavItem] = field(default_factory=list)
+    # fn(user) -> dict(title, template, context) or None, in the order added.
+    home_panels: list[Callable] = field(default_factory=list)
+    # fn(ticket) / fn(customer) -> dict(title, template, context) or None.
+    ticket_sections: list[Callable] = field(default_factory=list)
+    customer_sections: list[Callable] = field(default_factory=list)
+    # Idempotent reference data for `ticketing init`: fn().
+    reference_data: list[Callable] = field(default_factory=list)
+    # Demo data for `ticketing seed-demo`: fn() -> report lines.
+    demo_data: list[Callable] = field(default_factory=list)
+    # Background services for `ticketing run`: fn(app) -> stop() or None.
+    run_services: list[Callable] = field(default_factory=list)
+    # Permission code -> label, and the default roles that get it.
+    permissions: dict[str, object] = field(default_factory=dict)
+    default_grants: dict[str, set[str]] = field(default_factory=dict)
+
+    def add_nav(self, order: int, endpoint: str, label, permission: str | None,
+                badge: Callable | None = None) -> None:
+        self.nav.append(NavItem(order, endpoint, label, permission, badge))
+        self.nav.sort(key=lambda item: item.order)
+
+    def add_permissions(self, labels: dict[str, object],
+                        grants: dict[str, list[str]] | None = None) -> None:
+        """Permission codes with their labels; `grants`: role name -> codes it gets by
+        default (seed data an admin edits afterwards)."""
+        self.permissions.update(labels)
+        for role, codes in (grants or {}).items():
+            self.default_grants.setdefault(role, set()).update(codes)
+
+
+def wiring(app: Flask | None = None) -> Wiring:
+    return (app or current_app).extensions["ticketing.wiring"]
+
+
+def install(app: Flask) -> Wiring:
+    app.extensions["ticketing.wiring"] = Wiring()
+    return wiring(app)
