@@ -10,9 +10,11 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ticketing.auth import operations as ops
-from ticketing.auth.forms import LoginForm, PreferencesForm, RolePermissionsForm, UserForm
-from ticketing.auth.models import Department, Role, User
+from ticketing.auth.forms import (DepartmentForm, LoginForm, PreferencesForm, RoleForm,
+                                  RolePermissionsForm, UserForm)
+from ticketing.auth.models import DEPARTMENT_KINDS, Department, Role, User
 from ticketing.auth.permissions import all_permissions, permission_required
+from ticketing.errors import InvalidInput
 from ticketing.extensions import db, limiter, remote_address_and_username
 from ticketing.unit import unit_of_work
 
@@ -98,16 +100,20 @@ def users():
 def user_new():
     form = UserForm()
     _fill_user_choices(form)
+    def create():
+        return ops.create_user(form.username.data or "", form.password.data or "",
+                               form.roles.data, form.department.data or None,
+                               full_name=form.full_name.data or "", locale=form.locale.data)
+
     if form.validate_on_submit():
         with unit_of_work(form, ROLE_FIELD) as work:
-            user = ops.create_user(form.username.data, form.password.data or "",
-                                   form.roles.data, form.department.data or None,
-                                   full_name=form.full_name.data or "",
-                                   locale=form.locale.data)
+            user = create()
             user.active = form.active.data
         if work.ok:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.users"))
+    elif form.is_submitted() and "csrf_token" not in form.errors:
+        _every_error(form, create)
     return render_template("auth/user_form.html", form=form, user=None), (
         400 if form.errors else 200)
 
@@ -123,21 +129,40 @@ def user_edit(user_id: int):
                           "active": user.active})
     _fill_user_choices(form)
     form.username.data = user.username  # usernames are permanent
+    def update():
+        ops.update_user(user, full_name=form.full_name.data or "",
+                        department_code=form.department.data or "",
+                        role_names=form.roles.data, active=form.active.data,
+                        locale=form.locale.data, password=form.password.data or None)
+
     if form.validate_on_submit():
         with unit_of_work(form, ROLE_FIELD) as work:
-            ops.update_user(user, full_name=form.full_name.data or "",
-                            department_code=form.department.data or "",
-                            role_names=form.roles.data, active=form.active.data,
-                            locale=form.locale.data, password=form.password.data or None)
+            update()
         if work.ok:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.users"))
+    elif form.is_submitted() and "csrf_token" not in form.errors:
+        _every_error(form, update)
     return render_template("auth/user_form.html", form=form, user=user), (
         400 if form.errors else 200)
 
 
 # Operations name the field "role"; the form's field is "roles".
 ROLE_FIELD = {"role": "roles"}
+
+
+def _every_error(form, attempt, aliases=ROLE_FIELD) -> None:
+    """The form's own checks failed: run the operation's checks as well and roll back, so
+    the page shows every error in one round, not one round at a time."""
+    try:
+        attempt()
+    except InvalidInput as exc:
+        for name, messages in exc.extra.get("fields", {}).items():
+            field = getattr(form, (aliases or {}).get(name, name), None)
+            if field is not None:
+                field.errors = list(dict.fromkeys([*field.errors, *messages]))
+    finally:
+        db.session.rollback()
 
 
 # --- admin: roles -----------------------------------------------------------------------
@@ -166,3 +191,92 @@ def role_edit(role_id: int):
             return redirect(url_for("auth.roles"))
     return render_template("auth/role_form.html", form=form, role=role, permissions=catalogue), (
         400 if form.errors else 200)
+
+
+@bp.route("/admin/roles/new", methods=["GET", "POST"])
+@permission_required("roles.manage")
+def role_new():
+    catalogue = all_permissions()
+    form = RoleForm()
+    form.permissions.choices = [SelectChoice(code, str(label)) for code, label in catalogue.items()]
+
+    def create():
+        return ops.create_role(form.name.data or "", form.label.data or "",
+                               form.label_en.data or "", form.permissions.data or [])
+
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            role = create()
+        if work.ok:
+            flash(_("Role %(role)s created.", role=role.label), "success")
+            return redirect(url_for("auth.roles"))
+    elif form.is_submitted() and "csrf_token" not in form.errors:
+        _every_error(form, create, None)
+    return render_template("auth/role_new.html", form=form, permissions=catalogue), (
+        400 if form.errors else 200)
+
+
+# --- admin: departments -----------------------------------------------------------------
+
+def department_kind_labels() -> dict:
+    from ticketing.auth.labels import DEPARTMENT_KIND_LABELS
+    return {kind: DEPARTMENT_KIND_LABELS.get(kind, kind) for kind in DEPARTMENT_KINDS}
+
+
+@bp.route("/admin/departments")
+@permission_required("departments.manage")
+def departments():
+    rows = db.session.scalars(select(Department).order_by(Department.id)).all()
+    counts = dict(db.session.execute(select(User.department_id, db.func.count(User.id))
+                                     .where(User.active.is_(True))
+                                     .group_by(User.department_id)).all())
+    return render_template("auth/departments.html", departments=rows, members=counts,
+                           kinds=department_kind_labels())
+
+
+def _department_form(department: Department | None):
+    form = DepartmentForm(obj=department)
+    form.kind.choices = [SelectChoice(k, str(label))
+                         for k, label in department_kind_labels().items()]
+    if request.method == "GET" and department is None:
+        form.kind.data = "repair_team"
+
+    def save():
+        return ops.save_department(department, code=form.code.data or "",
+                                   name=form.name.data or "", name_en=form.name_en.data or "",
+                                   kind=form.kind.data, active=form.active.data)
+
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            saved = save()
+        if work.ok:
+            flash(_("Department %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for("auth.departments"))
+    elif form.is_submitted() and "csrf_token" not in form.errors:
+        _every_error(form, save, None)
+    return render_template("auth/department_form.html", form=form, department=department), (
+        400 if form.errors else 200)
+
+
+@bp.route("/admin/departments/new", methods=["GET", "POST"])
+@permission_required("departments.manage")
+def department_new():
+    return _department_form(None)
+
+
+@bp.route("/admin/departments/<int:department_id>", methods=["GET", "POST"])
+@permission_required("departments.manage")
+def department_edit(department_id: int):
+    return _department_form(db.get_or_404(Department, department_id))
+
+
+# --- the language switch in the header ---------------------------------------------------
+
+@bp.route("/preferences/language", methods=["POST"])
+@permission_required()
+def set_language():
+    form = PreferencesForm()
+    if form.validate_on_submit():
+        with unit_of_work(form):
+            ops.update_user(current_user, locale=form.locale.data)
+    return redirect(_safe_next(request.form.get("next")))
