@@ -8,14 +8,17 @@ Each guard carries `refusal(event) -> str`, the English message shown when it fa
 from workflows.tickets import EVENTS, KINDS, kind_of_state
 
 
-def guard(message):
+def guard(message, reads_fields: bool = False):
     """Attach a refusal message: a string, or a function of the event.
 
     A function may return "" when another guard on the same transition already explains it.
+    reads_fields: the guard checks what the user typed, not the ticket, so it cannot tell
+    before the form is filled in whether the event is available.
     """
 
     def attach(check):
         check.refusal = message if callable(message) else (lambda event: message)
+        check.reads_fields = reads_fields
         return check
 
     return attach
@@ -44,7 +47,7 @@ def _missing_message(event) -> str:
     return f"{event.event.name} needs {needs}"
 
 
-@guard(_missing_message)
+@guard(_missing_message, reads_fields=True)
 def has_required_fields(event) -> bool:
     return not _missing(event)
 
@@ -73,7 +76,7 @@ def _range_message(event) -> str:
     )
 
 
-@guard(_range_message)
+@guard(_range_message, reads_fields=True)
 def numbers_in_range(event) -> bool:
     return not _out_of_range(event)
 
@@ -122,9 +125,14 @@ def _reclassify_message(event) -> str:
     return f"to_kind must be one of {', '.join(k for k in KINDS if k != current)}, not {to_kind!r}"
 
 
-@guard(_reclassify_message)
+@guard(_reclassify_message, reads_fields=True)
 def reclassifies_to_requested_kind(event) -> bool:
     return event.kwargs.get("to_kind") == kind_of_state(event.transition.dest)
+
+
+@guard("the ticket is already assigned to someone")
+def unassigned(event) -> bool:
+    return event.model.assignee_id is None
 
 
 def remember_suspended_from(event) -> None:

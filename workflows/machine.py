@@ -2,7 +2,8 @@
 
 The machine never sees the caller's object: each firing runs on a snapshot of the attributes
 guards may read, and only a successful firing copies `state` and `suspended_from` back. So a
-refusal changes nothing, can_fire is a dry run, and no ORM row is ever added to the machine.
+refusal changes nothing, asking which events are available is a dry run, and no ORM row is
+ever added to the machine.
 """
 
 import copy
@@ -13,7 +14,7 @@ from transitions.core import EventData
 from transitions.extensions.nesting import HierarchicalMachine
 
 from workflows import tickets
-from workflows.errors import EventNotAllowed, GuardRefused, UnknownEvent, WorkflowError
+from workflows.errors import EventNotAllowed, GuardRefused, UnknownEvent
 
 
 def _listify(value) -> list:
@@ -53,22 +54,18 @@ class TicketWorkflow:
                 setattr(subject, name, value)
         return snapshot.state
 
-    def can_fire(self, subject, event: str, /, **fields) -> bool:
-        """Whether fire would succeed; a dry run on a snapshot, so `subject` is never touched."""
-        try:
-            self._run(self._snapshot(subject), event, fields)
-        except WorkflowError:
-            return False
-        return True
-
-    def refusals(self, subject, event: str, /, **fields) -> tuple[list[str], list[str]]:
-        """(messages, guard names) of what refuses `event` on `subject` with these fields,
-        both empty when it would fire; a dry run, `subject` is never touched."""
+    def unavailable_events(self, subject) -> dict[str, tuple[list[str], list[str]]]:
+        """Events the state allows but the ticket itself rules out now, with why: event ->
+        (messages, guard names). Guards that read the user's fields are not asked (nothing is
+        typed yet), so an event missing here may still be refused for what was typed."""
         snapshot = self._snapshot(subject)
-        if event not in self.allowed_events(snapshot.state):
-            return [], []
+        found = {}
         with self._lock:
-            return self._refusals(snapshot, event, fields)
+            for event in self.allowed_events(snapshot.state):
+                failures = self._failing(snapshot, event, {}, ticket_only=True)
+                if failures is not None:
+                    found[event] = failures
+        return found
 
     def describe(self) -> dict:
         """The workflow as JSON-ready data, for GET /api/v1/workflows and for UIs."""
@@ -107,16 +104,24 @@ class TicketWorkflow:
 
         The machine stops at the first failing guard and only returns False, so we ask again.
         """
+        return self._failing(snapshot, event, fields) or (
+            [f"the conditions for {event} are not met"], [])
+
+    def _failing(self, snapshot, event: str, fields: dict, ticket_only: bool = False):
+        """(messages, guard names) of the candidate transition with the fewest failing
+        guards, or None when one candidate passes them all."""
         trigger, resolve = self.machine.events[event], self.machine.resolve_callable
         candidates = []
         for transition in trigger.transitions[snapshot.state]:
             data = EventData(None, trigger, self.machine, snapshot, args=(), kwargs=fields)
             data.transition = transition
-            failed = [c.func for c in transition.conditions if not c.check(data)]
+            failed = [c.func for c in transition.conditions
+                      if not (ticket_only and resolve(c.func, data).reads_fields)
+                      and not c.check(data)]
+            if not failed:
+                return None
             candidates.append([(path, resolve(path, data).refusal(data)) for path in failed])
         chosen = min(candidates, key=len)
-        if not chosen:
-            return [], []
         messages = [message for _path, message in chosen if message]
         guards = [path.rpartition(".")[2] for path, _message in chosen]
         return (list(dict.fromkeys(messages)) or [f"the conditions for {event} are not met"],
@@ -144,7 +149,7 @@ class TicketWorkflow:
         for transition in tickets.TRANSITIONS:
             for path in transition["conditions"]:
                 if not hasattr(self.machine.resolve_callable(path, probe), "refusal"):
-                    raise ValueError(f"guard {path} has no refusal message")
+                    raise ValueError(f"guard {path} has no refusal message (use @guard)")
             for path in transition.get("before", []):
                 self.machine.resolve_callable(path, probe)
 

@@ -20,7 +20,8 @@ WALKS = {
         ("callback", "reopen", {"reason": "Caller still confused"}, "consult_handling",
          {"reopen_count": 1}),
     ]),
-    "consult_terminated_by_operations": ("consult", [
+    "consult_taken_and_terminated_by_operations": ("consult", [
+        ("ops", "take", {}, "consult_new", {"assignee": "ops", "status": "pending"}),
         ("ops", "terminate", {"note": "Answered on the phone"}, "closed",
          {"handling_note": "Answered on the phone"}),
     ]),
@@ -157,7 +158,7 @@ def test_transition_response_shows_the_next_allowed_events_of_the_actor(api, peo
     result = api.fire("agent", ticket["id"], "send_to_inspection").get_json()
     assert result["ticket"]["allowed_events"] == ["suspend", "reclassify"]
     inspector_view = api.ticket("inspector", ticket["id"])
-    assert inspector_view["allowed_events"] == ["analyse", "suspend"]
+    assert inspector_view["allowed_events"] == ["take", "analyse", "suspend"]
 
 
 # --- refusals: each leaves state, version and history exactly as they were -------------
@@ -183,7 +184,7 @@ def test_event_not_allowed_in_the_state_is_a_409_naming_state_and_allowed_events
                       "department_id": api.department_id("repair_team_1")}, 409)
     assert error["error"] == "event_not_allowed"
     assert error["state"] == "repair_new"
-    assert error["allowed_events"] == ["verify_customer", "classify_fault", "suspend",
+    assert error["allowed_events"] == ["take", "verify_customer", "classify_fault", "suspend",
                                        "reclassify"]
     assert "repair_new" in error["message"] and "dispatch" in error["message"]
     for name in error["allowed_events"]:

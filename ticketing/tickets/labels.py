@@ -29,6 +29,7 @@ STATE_LABELS = {
 }
 
 EVENT_LABELS = {
+    "take": _l("Take (assign to me)"),
     "transfer": _l("Transfer to a department"),
     "reply": _l("Reply"),
     "relay": _l("Relay reply and terminate"),
@@ -87,6 +88,7 @@ GUARD_REASONS = {
     "returns_to_suspended_from": _l("A suspended ticket returns to the sub-state it left."),
     "reopens_own_kind": _l("A ticket reopens into the handling sub-state of its own kind."),
     "reclassifies_to_requested_kind": _l("Choose a kind other than the current one."),
+    "unassigned": _l("Someone already holds this ticket."),
 }
 
 

@@ -140,6 +140,11 @@ def _clean_fields(event: str, raw: dict) -> dict:
                 if user is None or not user.active:
                     errors[name] = [_("No such user.")]
                     continue
+                team = raw.get(meta.get("member_of") or "")
+                if team not in (None, "") and str(user.department_id) != str(team).strip():
+                    errors[name] = [_("%(user)s is not a member of the chosen team.",
+                                      user=user.display_name)]
+                    continue
         elif kind == "kind":
             value = str(value)
             if value not in KINDS:
@@ -151,40 +156,36 @@ def _clean_fields(event: str, raw: dict) -> dict:
     return clean
 
 
-def _apply_effects(ticket: Ticket, event: str, fields: dict, now) -> None:
-    """What an event records on the ticket besides its state (the machine set the state)."""
-    note = fields.get("note")
-    if "department_id" in fields:
-        ticket.department_id = fields["department_id"]
-    if event == "dispatch":
-        ticket.assignee_id = fields.get("assignee_id")
-    elif event in ("transfer", "issue_work_order", "assign"):
-        ticket.assignee_id = None  # a new department picks its own handler
-    if event == "verify_customer":
-        ticket.customer_verified_at = now
-    elif event == "classify_fault":
-        ticket.fault_type = fields["fault_type"]
-    elif event == "link_incident":
-        ticket.incident_ref = fields["incident_ref"]
-    elif event == "send_to_inspection":
-        ticket.department = _department_by_code("inspection") or ticket.department
-    elif event == "handle":
-        ticket.receipt_person = fields["receipt_person"]
-        ticket.customer_satisfaction = fields["satisfaction"]
-    elif event == "approve_suspension":
-        ticket.suspension_approved = True
-    elif event == "reopen":
-        ticket.reopen_count += 1
-    elif event == "reclassify":
-        ticket.kind = fields["to_kind"]
-        ticket.department = _department_by_code(FIRST_DEPARTMENT[ticket.kind]) \
-            or ticket.department
-        ticket.assignee_id = None
-    if note and event in ("reply", "terminate", "relay", "report_repaired", "handle",
-                          "resolve", "close"):
-        ticket.handling_note = note
+def _department_for(rule: str, ticket: Ticket, fields: dict) -> int | None:
+    """An effect's department: a field, "@<code>" or the first department of the kind."""
+    if rule.startswith("field:"):
+        return fields[rule[6:]]
+    code = rule[1:] if rule.startswith("@") else FIRST_DEPARTMENT[ticket.kind]
+    department = _department_by_code(code)
+    return department.id if department is not None else ticket.department_id
+
+
+def _value_for(source: str, fields: dict, now, current):
+    if source.startswith("field:"):
+        return fields.get(source[6:], current)
+    return {"now": now, "true": True, "increment": (current or 0) + 1}[source]
+
+
+def _apply_effects(ticket: Ticket, effects: dict, fields: dict, actor, now) -> None:
+    """What the event's data says it records on the ticket besides its state (see
+    workflows.tickets._rule), then what every transition records about where it now is."""
+    for column, source in effects.get("set", {}).items():
+        setattr(ticket, column, _value_for(source, fields, now, getattr(ticket, column)))
+    if "kind" in effects:
+        ticket.kind = _value_for(effects["kind"], fields, now, ticket.kind)
+    if "department" in effects:
+        ticket.department_id = _department_for(effects["department"], ticket, fields)
+    if "assignee" in effects:
+        rule = effects["assignee"]
+        ticket.assignee_id = (getattr(actor, "id", None) if rule == "actor"
+                              else fields.get(rule[6:]) if rule else None)
     if ticket.state == "suspended":
-        ticket.suspended_at = ticket.suspended_at if event == "approve_suspension" else now
+        ticket.suspended_at = ticket.suspended_at or now
     else:
         ticket.suspended_from = None
         ticket.suspended_at = None
@@ -223,8 +224,8 @@ def fire_event(actor, ticket: Ticket, event: str, fields: dict | None = None,
     from_state = ticket.state
     ticket_workflow.fire(ticket, event, **clean)  # raises before touching the ticket
     to_state = ticket.state
-    _apply_effects(ticket, event, clean, now)
-    if responded(from_state, to_state) and ticket.first_response_at is None:
+    _apply_effects(ticket, EVENTS[event]["effects"], clean, actor, now)
+    if responded(from_state, to_state, event) and ticket.first_response_at is None:
         ticket.first_response_at = now
     ticket.updated_at = now
     note = clean.get("note") or clean.get("reason") or ""

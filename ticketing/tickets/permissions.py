@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from ticketing.extensions import db
-from ticketing.tickets.labels import event_label
+from ticketing.tickets.labels import event_label, guard_reasons
 from ticketing.tickets.models import Ticket, TicketEvent
 from workflows.machine import ticket_workflow
 from workflows.tickets import EVENTS
@@ -16,11 +16,11 @@ EVENT_GRANTS = {
               "send_to_inspection", "suspend"),
     "dispatcher": ("verify_customer", "classify_fault", "issue_work_order", "dispatch",
                    "link_incident", "suspend", "resume"),
-    "staff": ("transfer", "reply", "terminate", "accept", "report_repaired", "analyse",
+    "staff": ("take", "transfer", "reply", "terminate", "accept", "report_repaired", "analyse",
               "assign", "handle", "resolve", "suspend", "resume"),
     "callback_agent": ("reopen",),
     "supervisor": ("reopen", "reclassify", "approve_suspension", "reject_suspension", "close"),
-    "department_head": ("transfer", "reply", "terminate", "accept", "report_repaired",
+    "department_head": ("take", "transfer", "reply", "terminate", "accept", "report_repaired",
                         "analyse", "assign", "handle", "resolve", "suspend", "resume",
                         "approve_suspension", "reject_suspension", "close"),
 }
@@ -124,30 +124,18 @@ def ordered_events(events, ticket=None) -> list[str]:
                                          rank.get(e, len(rank)), e))
 
 
-# Guards that judge the fields the user is about to type, not the ticket: they cannot make
-# an action unavailable before the form is filled in.
-_FIELD_GUARDS = {"has_required_fields", "numbers_in_range", "reclassifies_to_requested_kind",
-                 "returns_to_suspended_from", "reopens_own_kind"}
-
-
-def unavailable_events_for(user, ticket) -> list[tuple[str, list[str]]]:
-    """(event, reasons) of the actions this user could take in this state but a rule about
-    the ticket refuses now (e.g. a work order before the customer is verified)."""
-    from ticketing.tickets.labels import guard_reasons
-    result = []
-    for event in ticket_workflow.allowed_events(ticket.state):
-        if not can_fire_event(user, ticket, event):
-            continue
-        reasons, guards = ticket_workflow.refusals(ticket, event)
-        blocking = [g for g in guards if g not in _FIELD_GUARDS]
-        if blocking:
-            result.append((event, guard_reasons(blocking, reasons)))
-    return result
-
-
 def allowed_events_for(user, ticket) -> list[str]:
-    """Events the machine allows in the ticket's state that this user may fire and that no
-    rule about the ticket refuses (see unavailable_events_for)."""
-    blocked = {event for event, _reasons in unavailable_events_for(user, ticket)}
+    """Events this user may fire on the ticket now: the state allows them, the ticket passes
+    their guards (what the user will type is checked when it is sent) and the user's roles
+    grant them; in the workflow's usual-path order."""
+    ruled_out = ticket_workflow.unavailable_events(ticket)
     return [e for e in ticket_workflow.allowed_events(ticket.state)
-            if can_fire_event(user, ticket, e) and e not in blocked]
+            if e not in ruled_out and can_fire_event(user, ticket, e)]
+
+
+def unavailable_events_for(user, ticket) -> list[dict]:
+    """Events the user could fire in this state but the ticket rules out now, with why
+    (translated): [{"event", "reasons", "guards"}]."""
+    return [{"event": event, "guards": guards, "reasons": guard_reasons(guards, messages)}
+            for event, (messages, guards) in ticket_workflow.unavailable_events(ticket).items()
+            if can_fire_event(user, ticket, event)]

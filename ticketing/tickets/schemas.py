@@ -10,7 +10,7 @@ from ticketing.auth.schemas import DepartmentRefSchema, UserRefSchema
 from ticketing.tickets.labels import state_label
 from ticketing.tickets.models import CHANNELS, PRIORITIES
 from ticketing.tickets.operations import TEXT_LIMIT, event_text_limit
-from ticketing.tickets.permissions import allowed_events_for
+from ticketing.tickets.permissions import allowed_events_for, unavailable_events_for
 from ticketing.tickets.queries import (MAX_LIMIT, QUEUES, STATE_FILTERS, STATUSES,
                                        TEXT_LIMIT as SEARCH_LIMIT)
 from workflows.tickets import EVENTS, KINDS
@@ -94,10 +94,33 @@ class TicketSchema(Schema):
     suspension_approved = fields.Boolean()
 
 
+class UnavailableEventSchema(Schema):
+    event = fields.String(required=True)
+    reasons = fields.List(fields.String(), required=True,
+                          metadata={"description": "why, in the reader's language"})
+    guards = fields.List(fields.String(), required=True,
+                         metadata={"description": "the workflow guards that rule it out"})
+
+
+class _ComputedList(fields.List):
+    """A list computed from the object (documented as a list of `inner`, unlike Function)."""
+
+    def __init__(self, compute, inner, **kwargs):
+        super().__init__(inner, dump_only=True, **kwargs)
+        self._compute = compute
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return self._compute(obj)
+
+
 class TicketDetailSchema(TicketSchema):
-    allowed_events = fields.Function(
-        lambda t: allowed_events_for(current_user, t),
-        metadata={"description": "events the machine allows now that you may fire"})
+    allowed_events = _ComputedList(
+        lambda t: allowed_events_for(current_user, t), fields.String(),
+        metadata={"description": "events you may fire now, in the workflow's usual order"})
+    unavailable_events = _ComputedList(
+        lambda t: unavailable_events_for(current_user, t), fields.Nested(UnavailableEventSchema),
+        metadata={"description": "events the state allows and your roles grant, but the "
+                                 "ticket rules out now (with the reasons)"})
 
 
 class TicketPageSchema(Schema):

@@ -14,8 +14,10 @@ def init_app(app) -> None:
     # Imported here, not above: ticketing.models imports this package for its tables
     # before the app exists, and the views need the models.
     from ticketing.extensions import api
-    from ticketing.timers import api as timers_api, assignments, clocks, views
-    from ticketing.timers.operations import ensure_default_sla, unread_count
+    from ticketing.timers import api as timers_api, clocks, views
+    from ticketing.signals import ticket_transitioned
+    from ticketing.timers.operations import (ensure_default_sla, notify_new_assignee,
+                                             unread_count)
     from ticketing.timers.scheduler import scheduler_command, start_embedded_scheduler
     from ticketing.wiring import wiring
 
@@ -27,7 +29,7 @@ def init_app(app) -> None:
     api.register_blueprint(timers_api.blp)
     app.cli.add_command(scheduler_command)
     clocks.connect_receivers()
-    assignments.connect_receivers()
+    ticket_transitioned.connect(notify_new_assignee, weak=False)
     areas = wiring(app)
     areas.add_permissions(TIMER_PERMISSIONS, TIMER_GRANTS)
     areas.reference_data.append(ensure_default_sla)

@@ -18,7 +18,7 @@ from ticketing.signals import ticket_opened, ticket_transitioned
 from ticketing.timers.calendars import business_calendar
 from ticketing.timers.models import SlaClock, SlaPolicy, Timer
 from workflows.business_time import add_business_minutes, business_minutes_between
-from workflows.tickets import responded
+from workflows.tickets import ALL_CLOCKS, CLOCKS, EVENTS, responded
 
 log = logging.getLogger(__name__)
 
@@ -240,61 +240,58 @@ def live_minutes_used(clock: SlaClock, now: datetime | None = None) -> float:
         clock.resumed_at, now, business_calendar(clock.calendar, now))
 
 
-def start_ticket_clocks(ticket, now: datetime, names=("response", "resolution"),
-                        live: dict | None = None) -> list:
-    policy = policy_for(ticket)
-    if policy is None:
-        log.warning("no SLA policy matches ticket %s (%s/%s)", ticket.number, ticket.kind,
-                    ticket.priority)
-        return []
-    minutes = {"response": policy.response_minutes, "resolution": policy.resolution_minutes}
-    return start_clocks(ticket, [(name, policy, minutes[name], None) for name in names], now,
-                        live)
+def start_named_clocks(ticket, names, now: datetime, live: dict | None = None) -> list:
+    """Start the named clocks that run for the ticket's kind (workflows.tickets.CLOCKS),
+    with the deadlines of the policy that matches it."""
+    names = [name for name in names if ticket.kind in CLOCKS[name]["kinds"]]
+    specs = []
+    if any(name != "complaint_limit" for name in names):
+        policy = policy_for(ticket)
+        if policy is None:
+            log.warning("no SLA policy matches ticket %s (%s/%s)", ticket.number, ticket.kind,
+                        ticket.priority)
+        else:
+            minutes = {"response": policy.response_minutes,
+                       "resolution": policy.resolution_minutes}
+            specs += [(name, policy, minutes[name], None) for name in names if name in minutes]
+    if "complaint_limit" in names:
+        policy = policy_for(ticket, complaint_limit=True)
+        if policy is not None:
+            specs.append(("complaint_limit", policy, policy.complaint_limit_minutes,
+                          ticket.department_id))
+    return start_clocks(ticket, specs, now, live) if specs else []
 
 
-def start_complaint_limit(ticket, now: datetime) -> SlaClock | None:
-    policy = policy_for(ticket, complaint_limit=True)
-    if policy is None:
-        return None
-    return start_clock(ticket, "complaint_limit", policy, policy.complaint_limit_minutes, now,
-                       department_id=ticket.department_id)
+def _named(which, live: dict) -> list[str]:
+    """The live clocks an effect names: "all", or a list of names."""
+    return list(live) if which == ALL_CLOCKS else [name for name in which or () if name in live]
 
 
-# -- signal receivers (connected once, at import) ----------------------------------------
+# -- signal receivers (connected by the area's init_app) ---------------------------------
 
 def on_ticket_opened(ticket, *, at: datetime | None = None, **_kwargs) -> None:
-    start_ticket_clocks(ticket, at or utcnow(), live={})  # a new ticket has no clock yet
+    # A new ticket has no clock yet: no need to look for live ones.
+    start_named_clocks(ticket, ("response", "resolution"), at or utcnow(), live={})
 
 
 def on_ticket_transitioned(ticket, *, event: str, from_state: str, to_state: str,
                            at: datetime | None = None, **_kwargs) -> None:
+    """Start, pause, resume and stop clocks as the event's data says (its `clocks` effect),
+    and stop the response clock at the first response."""
     now = at or utcnow()
+    rule = EVENTS[event]["effects"].get("clocks", {})
     live = live_clocks(ticket)
-    if event == "reclassify":
-        for clock in live.values():
-            stop_clock(clock, now)
-        start_ticket_clocks(ticket, now)
-        return
-    if "response" in live and responded(from_state, to_state):
-        stop_clock(live.pop("response"), now)
-    if to_state == "closed":
-        for clock in live.values():
-            stop_clock(clock, now)
-        return
-    if to_state == "suspended" and from_state != "suspended":
-        for clock in live.values():
-            pause_clock(clock, now)
-    elif from_state == "suspended" and to_state != "suspended":
-        for clock in live.values():
-            resume_clock(clock, now)
-    if event == "reopen":
-        start_ticket_clocks(ticket, now, names=("resolution",))
-        if to_state == "complaint_assigned":
-            start_complaint_limit(ticket, now)
-    elif event == "assign":
-        start_complaint_limit(ticket, now)
-    elif event == "handle" and "complaint_limit" in live:
-        stop_clock(live["complaint_limit"], now)
+    if responded(from_state, to_state, event):
+        for name in [n for n in live if CLOCKS[n].get("stops_at_first_response")]:
+            stop_clock(live.pop(name), now)
+    for name in _named(rule.get("stop"), live):
+        stop_clock(live.pop(name), now)
+    for name in _named(rule.get("pause"), live):
+        pause_clock(live[name], now)
+    for name in _named(rule.get("resume"), live):
+        resume_clock(live[name], now)
+    if rule.get("start"):
+        start_named_clocks(ticket, rule["start"], now, live)
 
 
 def connect_receivers() -> None:

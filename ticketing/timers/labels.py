@@ -28,9 +28,6 @@ def notification_message(notification) -> str:
     if notification.kind == "sla_escalation":
         return _("Ticket %(number)s: %(clock)s deadline missed, escalated to level %(level)s.",
                  number=number, clock=clock, level=data.get("level", "?"))
-    if notification.kind == "ticket_assigned":
-        if data.get("by"):
-            return _("Ticket %(number)s was assigned to you by %(name)s.", number=number,
-                     name=data["by"])
+    if notification.kind == "assigned":
         return _("Ticket %(number)s was assigned to you.", number=number)
     return str(data.get("message") or notification.kind)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.extensions import db
+from workflows.tickets import EVENTS
 from ticketing.timers.models import (DAY_KINDS, KINDS, PRIORITIES, TIERS, Calendar, CalendarDay,
                                      Notification, SlaPolicy)
 
@@ -217,3 +218,15 @@ def mark_notifications_read(user, ids: list[int] | None = None) -> int:
     result = db.session.execute(stmt.values(read_at=utcnow())
                                 .execution_options(synchronize_session="fetch"))
     return result.rowcount or 0
+
+
+def notify_new_assignee(ticket, *, event: str, actor=None, at=None, **_kwargs) -> None:
+    """ticket_transitioned receiver: an event whose data says `notify: ["assignee"]` (dispatch)
+    tells the new assignee in-app, unless they gave it to themselves."""
+    if "assignee" not in EVENTS[event]["effects"].get("notify", ()):
+        return
+    if ticket.assignee_id is None or ticket.assignee_id == getattr(actor, "id", None):
+        return
+    db.session.add(Notification(user_id=ticket.assignee_id, ticket_id=ticket.id,
+                                kind="assigned", created_at=at or utcnow(),
+                                data={"ticket_number": ticket.number, "event": event}))
