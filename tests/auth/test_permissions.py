@@ -11,6 +11,7 @@ from ticketing import create_app
 from ticketing.auth.permissions import DEFAULT_ROLES, default_permissions
 from ticketing.customers.models import Customer, CustomerChange
 from ticketing.extensions import db
+from ticketing.faults.models import FaultCategory
 
 PASSWORD = "correct-horse-9"
 ANONYMOUS = "anonymous"
@@ -56,6 +57,14 @@ ENDPOINTS = [
     ("POST", "/admin/departments/{department_id}", ("departments.manage",), lambda f: {
         "name": f"改名{f['n']()}", "name_en": "Renamed", "kind": "repair_team", "active": "y"}),
     ("POST", "/preferences/language", (), lambda f: {"locale": "en", "next": "/"}),
+    # pages: fault categories
+    ("GET", "/admin/fault-categories", ("faults.manage",), None),
+    ("GET", "/admin/fault-categories/new", ("faults.manage",), None),
+    ("POST", "/admin/fault-categories/new", ("faults.manage",), lambda f: {
+        "code": f"fault_{f['n']()}", "name": "放大器", "name_en": "Amplifier", "active": "y"}),
+    ("GET", "/admin/fault-categories/{category_id}", ("faults.manage",), None),
+    ("POST", "/admin/fault-categories/{category_id}", ("faults.manage",), lambda f: {
+        "name": f"改名{f['n']()}", "name_en": "Renamed", "active": "y"}),
     # pages: customers
     ("GET", "/customers", ("customers.view",), None),
     ("GET", "/customers?q=13800138000", ("customers.view",), None),
@@ -108,7 +117,9 @@ def world(app, make_user):
         ids = {"user_id": target.id, "customer_id": customer.id,
                "role_id": db.session.scalar(select(Role.id).where(Role.name == "staff")),
                "department_id": db.session.scalar(select(Department.id).where(
-                   Department.code == "repair_team_2"))}
+                   Department.code == "repair_team_2")),
+               "category_id": db.session.scalar(select(FaultCategory.id).where(
+                   FaultCategory.code == "other"))}
     counter = iter(range(100000, 10 ** 9))
 
     def customer_version():
@@ -130,6 +141,8 @@ def _snapshot(app) -> dict:
         roles = {r.name: sorted(r.permissions) for r in db.session.scalars(select(Role))}
         departments = {d.code: (d.name, d.name_en, d.kind, d.active)
                        for d in db.session.scalars(select(Department))}
+        departments.update({("fault", c.code): (c.name, c.name_en, c.active)
+                            for c in db.session.scalars(select(FaultCategory))})
         history = db.session.scalar(select(func.count(CustomerChange.id)))
         tokens = db.session.scalar(select(func.count(ApiToken.id)))
         db.session.remove()
@@ -178,7 +191,7 @@ def test_the_table_covers_every_route_of_accounts_and_customers(app):
     missing = []
     for rule in app.url_map.iter_rules():
         area = rule.endpoint.split(".")[0]
-        if area not in ("auth", "customers", "auth_api", "customers_api") \
+        if area not in ("auth", "customers", "auth_api", "customers_api", "faults") \
                 or rule.endpoint in public:
             continue
         path = re.sub(r"<[^>]+>", "<id>", rule.rule)

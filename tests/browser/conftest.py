@@ -137,7 +137,7 @@ class Browser:
         assert "/login" not in self.page.url, self.text()
 
     def logout(self) -> None:
-        self.page.locator("header form button[type=submit]").click()
+        self.page.locator("header form[action$=\"/logout\"] button").click()
         self.page.wait_for_load_state()
         self.check()
 

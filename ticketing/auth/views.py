@@ -14,8 +14,8 @@ from ticketing.auth.forms import (DepartmentForm, LoginForm, PreferencesForm, Ro
                                   RolePermissionsForm, UserForm)
 from ticketing.auth.models import DEPARTMENT_KINDS, Department, Role, User
 from ticketing.auth.permissions import all_permissions, permission_required
-from ticketing.errors import InvalidInput
 from ticketing.extensions import db, limiter, remote_address_and_username
+from ticketing.forms import show_every_error
 from ticketing.unit import unit_of_work
 
 bp = Blueprint("auth", __name__)
@@ -112,8 +112,8 @@ def user_new():
         if work.ok:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.users"))
-    elif form.is_submitted() and "csrf_token" not in form.errors:
-        _every_error(form, create)
+    else:
+        show_every_error(form, create, ROLE_FIELD)
     return render_template("auth/user_form.html", form=form, user=None), (
         400 if form.errors else 200)
 
@@ -141,28 +141,14 @@ def user_edit(user_id: int):
         if work.ok:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.users"))
-    elif form.is_submitted() and "csrf_token" not in form.errors:
-        _every_error(form, update)
+    else:
+        show_every_error(form, update, ROLE_FIELD)
     return render_template("auth/user_form.html", form=form, user=user), (
         400 if form.errors else 200)
 
 
 # Operations name the field "role"; the form's field is "roles".
 ROLE_FIELD = {"role": "roles"}
-
-
-def _every_error(form, attempt, aliases=ROLE_FIELD) -> None:
-    """The form's own checks failed: run the operation's checks as well and roll back, so
-    the page shows every error in one round, not one round at a time."""
-    try:
-        attempt()
-    except InvalidInput as exc:
-        for name, messages in exc.extra.get("fields", {}).items():
-            field = getattr(form, (aliases or {}).get(name, name), None)
-            if field is not None:
-                field.errors = list(dict.fromkeys([*field.errors, *messages]))
-    finally:
-        db.session.rollback()
 
 
 # --- admin: roles -----------------------------------------------------------------------
@@ -210,8 +196,8 @@ def role_new():
         if work.ok:
             flash(_("Role %(role)s created.", role=role.label), "success")
             return redirect(url_for("auth.roles"))
-    elif form.is_submitted() and "csrf_token" not in form.errors:
-        _every_error(form, create, None)
+    else:
+        show_every_error(form, create)
     return render_template("auth/role_new.html", form=form, permissions=catalogue), (
         400 if form.errors else 200)
 
@@ -252,8 +238,8 @@ def _department_form(department: Department | None):
         if work.ok:
             flash(_("Department %(name)s saved.", name=saved.name), "success")
             return redirect(url_for("auth.departments"))
-    elif form.is_submitted() and "csrf_token" not in form.errors:
-        _every_error(form, save, None)
+    else:
+        show_every_error(form, save)
     return render_template("auth/department_form.html", form=form, department=department), (
         400 if form.errors else 200)
 

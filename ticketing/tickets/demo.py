@@ -30,7 +30,7 @@ def seed_demo_tickets(count: int = 40) -> list[str]:
     steps = {
         "consult": [("transfer", {"department_id": _dept("operations")}),
                     ("reply", {"note": "已答复客户所询资费"}), ("relay", {})],
-        "repair": [("verify_customer", {}), ("classify_fault", {"fault_type": "光缆"}),
+        "repair": [("verify_customer", {}), ("classify_fault", {"fault_type": "fibre_cable"}),
                    ("issue_work_order", {"department_id": _dept("repair")}),
                    ("dispatch", {"department_id": _dept("repair_team_1")}),
                    ("accept", {}), ("report_repaired", {"note": "更换分光器后恢复"}),

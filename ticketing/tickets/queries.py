@@ -261,10 +261,16 @@ def _queue(user, queue: str | None) -> tuple[list, list | None]:
         if user.department_id is None:
             return [false()], None
         where = [Ticket.department_id == user.department_id]
-        if queue == "unassigned":
-            where.append(Ticket.assignee_id.is_(None))
+        if queue == "unassigned":  # waiting for someone to take it: closed ones wait for nobody
+            where += [Ticket.assignee_id.is_(None), Ticket.state != "closed"]
         return where, None
     return [], None
+
+
+def department_holds_tickets(department_id: int) -> bool:
+    """Whether any ticket is, or was last, in this department (one indexed lookup)."""
+    return db.session.scalar(select(Ticket.id).where(Ticket.department_id == department_id)
+                             .limit(1)) is not None
 
 
 def open_tickets_for_caller(user, number: str, customer_ids, limit: int = 50) -> list[Ticket]:

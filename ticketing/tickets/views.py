@@ -39,7 +39,8 @@ LONG_TEXT = 600  # characters: longer text folds away behind "show all"
 PANEL_SIZE = 10
 PAGE_SIZE = 50
 TABS = (("mine", _l("Mine")), ("department", _l("My department")),
-        ("unassigned", _l("Unassigned in my department")), ("open", _l("All open")))
+        ("unassigned", _l("Unassigned in my department")), ("handled", _l("Handled by me")),
+        ("open", _l("All open")))
 
 
 @bp.app_template_filter("state_label")
@@ -298,8 +299,12 @@ def _not_possible_now(event: str, ticket: Ticket) -> str:
 
 def _tabs_for(user) -> list[tuple[str, object]]:
     tabs = []
+    # A department that never holds tickets (the call center: it hands every call on) gets
+    # no department tabs: they would always be empty.
+    holds_tickets = user.department_id is not None and \
+        queries.department_holds_tickets(user.department_id)
     for key, label in TABS:
-        if key in ("department", "unassigned") and user.department_id is None:
+        if key in ("department", "unassigned") and not holds_tickets:
             continue
         if key == "open" and not can_see_all_departments(user):
             continue
@@ -483,12 +488,24 @@ def my_tickets_panel(user):
 
 
 def unassigned_panel(user):
-    if not user.can("tickets.view") or user.department_id is None:
+    if not user.can("tickets.view") or user.department_id is None \
+            or not queries.department_holds_tickets(user.department_id):
         return None
     return {"title": _l("My department's unassigned tickets"),
             "template": "tickets/_ticket_list.html",
             "context": {"tickets": _ticket_rows(user, queue="unassigned", limit=PANEL_SIZE),
                         "more_url": url_for("tickets.queue", tab="unassigned")}}
+
+
+def handled_panel(user):
+    """Tickets the user acted on that have moved on: they keep sight of what they handed off."""
+    if not user.can("tickets.view"):
+        return None
+    rows = _ticket_rows(user, queue="handled", limit=PANEL_SIZE)
+    if not rows:
+        return None
+    return {"title": _l("Handled by me"), "template": "tickets/_ticket_list.html", "order": 60,
+            "context": {"tickets": rows, "more_url": url_for("tickets.queue", tab="handled")}}
 
 
 def approvals_panel(user):
