@@ -501,7 +501,8 @@ def handled_panel(user):
     """Tickets the user acted on that have moved on: they keep sight of what they handed off."""
     if not user.can("tickets.view"):
         return None
-    rows = _ticket_rows(user, queue="handled", limit=PANEL_SIZE)
+    rows = [t for t in _ticket_rows(user, queue="handled", limit=PANEL_SIZE * 2)
+            if t.assignee_id != user.id][:PANEL_SIZE]  # "my tickets" lists those already
     if not rows:
         return None
     return {"title": _l("Handled by me"), "template": "tickets/_ticket_list.html", "order": 60,
