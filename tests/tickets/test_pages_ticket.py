@@ -117,7 +117,7 @@ def test_firing_an_action_through_the_page_changes_state_and_adds_history(app, c
     auth.login(dispatcher.username)
 
     response = client.post(f"/tickets/{ticket_id}/events/classify_fault",
-                           data={"version": str(version), "fault_type": "设备故障"})
+                           data={"version": str(version), "fault_type": "equipment"})
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/tickets/{ticket_id}")
@@ -126,7 +126,7 @@ def test_firing_an_action_through_the_page_changes_state_and_adds_history(app, c
         last = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
                                   .order_by(TicketEvent.id.desc())).first()
         assert (last.event, last.actor_id, last.data["fault_type"]) == ("classify_fault",
-                                                                        dispatcher.id, "设备故障")
+                                                                        dispatcher.id, "equipment")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'class="flash flash-success"' in page
 
