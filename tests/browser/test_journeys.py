@@ -39,7 +39,7 @@ def test_agent_takes_a_call_and_opens_a_repair_seeing_the_callers_open_tickets(
     assert "张三" in lookup and "KH100001" in lookup
     assert earlier in lookup, "the caller's open ticket is listed"
     # Focus moves on to the new ticket, so the agent keeps typing.
-    assert page.evaluate("document.activeElement.name") == "kind"
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'kind'")
 
     page.get_by_label(_("Kind"), exact=True).select_option("repair")
     page.get_by_label(_("Description")).fill("电视没有信号，机顶盒显示E-202")
