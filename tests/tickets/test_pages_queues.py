@@ -155,6 +155,7 @@ def test_home_shows_my_tickets_and_my_departments_unassigned(client, auth, world
     assert _numbers(unassigned) == {world["waiting"]}
     # Being assigned the ticket told the worker so, in the header and on the home page.
     assert "Unread notifications" in panels and 'class="badge"' in html
+    assert "was assigned to you" in panels["Unread notifications"]
 
 
 def test_customer_page_lists_the_customers_tickets(client, auth, world):
