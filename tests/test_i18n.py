@@ -55,8 +55,8 @@ def test_ticket_queue_follows_a_chinese_users_language(client, auth, make_user):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert '<html lang="zh-CN">' in html
-    assert "<h1>工单</h1>" in html and "工单号" in html and "本部门" in html
-    assert "<h1>Tickets</h1>" not in html and "My department" not in html
+    assert "<h1>工单</h1>" in html and "工单号" in html and "我经手的" in html
+    assert "<h1>Tickets</h1>" not in html and "Handled by me" not in html
 
 
 def test_ticket_queue_follows_an_english_users_language(client, auth, make_user):
@@ -65,5 +65,5 @@ def test_ticket_queue_follows_an_english_users_language(client, auth, make_user)
     page = client.get("/tickets", headers={"Accept-Language": "zh-CN"})  # the user's choice wins
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "<h1>Tickets</h1>" in html and "Number" in html and "My department" in html
-    assert "<h1>工单</h1>" not in html and "本部门" not in html
+    assert "<h1>Tickets</h1>" in html and "Number" in html and "Handled by me" in html
+    assert "<h1>工单</h1>" not in html and "我经手的" not in html

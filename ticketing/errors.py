@@ -146,12 +146,37 @@ def _http_exception(error: HTTPException):
     message = translate_message(error.description) if status != 500 else _("Internal error")
     if extra.get("fields"):
         message = _("Some fields are invalid.")
+    elif not wants_json():
+        # Werkzeug's and Flask-WTF's descriptions are English: pages speak the user's language.
+        message = _page_message(status, code) or message
+        if code == "csrf_failed" and request.method == "POST":
+            extra["typed"] = _typed_fields()
     response = error_response(status, code, message, **extra)
     headers = data.get("headers") or getattr(error, "headers", None)
     if headers and isinstance(response, tuple):
         body, st = response
         return body, st, headers
     return response
+
+
+def _page_message(status: int, code: str) -> str | None:
+    if code == "csrf_failed":
+        return _("This form was open too long or the service restarted, so it could not be "
+                 "sent. Nothing was changed. What you typed is below: copy it, open the page "
+                 "again and send it once more.")
+    return {400: _("The request could not be understood."),
+            403: _("You do not have permission to do this."),
+            404: _("There is no such page, or it is not yours to see."),
+            405: _("This page cannot be used that way."),
+            413: _("What was sent is too large."),
+            }.get(status)
+
+
+def _typed_fields() -> list[tuple[str, str]]:
+    """(field name, text) of what a refused form carried, so the user can copy it back."""
+    skip = {"csrf_token", "version", "password", "next"}
+    return [(name, value) for name, value in request.form.items(multi=True)
+            if name not in skip and value.strip()][:20]
 
 
 def _api_error(error: ApiError):

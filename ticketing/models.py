@@ -2,6 +2,7 @@
 from ticketing.auth.models import (ApiToken, AuditEntry, Department, LoginFailure,  # noqa: F401
                                    LoginSession, Role, RolePermission, User)
 from ticketing.customers.models import Customer, CustomerChange, CustomerPhone  # noqa: F401
+from ticketing.faults.models import FaultCategory  # noqa: F401
 from ticketing.tickets.models import Ticket, TicketEvent  # noqa: F401
 import ticketing.timers.models  # noqa: F401,E402  (calendars, SLA policies and clocks, timers)
 from ticketing.calls.models import Call  # noqa: F401,E402

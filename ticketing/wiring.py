@@ -17,6 +17,7 @@ class NavItem:
     endpoint: str
     label: object
     permission: str | None
+    badge: Callable | None = None  # fn(user) -> a count shown beside the label (0: none)
 
 
 @dataclass
@@ -42,8 +43,9 @@ class Wiring:
     permissions: dict[str, object] = field(default_factory=dict)
     default_grants: dict[str, set[str]] = field(default_factory=dict)
 
-    def add_nav(self, order: int, endpoint: str, label, permission: str | None) -> None:
-        self.nav.append(NavItem(order, endpoint, label, permission))
+    def add_nav(self, order: int, endpoint: str, label, permission: str | None,
+                badge: Callable | None = None) -> None:
+        self.nav.append(NavItem(order, endpoint, label, permission, badge))
         self.nav.sort(key=lambda item: item.order)
 
     def add_permissions(self, labels: dict[str, object],

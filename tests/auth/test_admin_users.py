@@ -21,8 +21,13 @@ def admin(client, auth, make_user):
 
 
 def _selected(html: str, value: str) -> bool:
-    return re.search(rf'<option (selected )?value="{value}"( selected)?>', html).group(1, 2) \
-        != (None, None)
+    """An option is selected, or a checkbox (the roles) checked."""
+    option = re.search(rf'<option (selected )?value="{value}"( selected)?>', html)
+    if option:
+        return option.group(1, 2) != (None, None)
+    box = re.search(rf'<input (checked )?id="[^"]*" name="\w+" type="checkbox" '
+                    rf'value="{value}"', html)
+    return bool(box and box.group(1))
 
 
 def _users(app) -> int:

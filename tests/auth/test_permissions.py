@@ -6,11 +6,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from ticketing.auth.models import ApiToken, Role, User
+from ticketing.auth.models import ApiToken, Department, Role, User
 from ticketing import create_app
 from ticketing.auth.permissions import DEFAULT_ROLES, default_permissions
 from ticketing.customers.models import Customer, CustomerChange
 from ticketing.extensions import db
+from ticketing.faults.models import FaultCategory
 
 PASSWORD = "correct-horse-9"
 ANONYMOUS = "anonymous"
@@ -43,6 +44,27 @@ ENDPOINTS = [
     ("GET", "/admin/roles/{role_id}", ("roles.manage",), None),
     ("POST", "/admin/roles/{role_id}", ("roles.manage",), lambda f: {
         "permissions": sorted(_grants("staff") | {"users.manage", "roles.manage"})}),
+    ("GET", "/admin/roles/new", ("roles.manage",), None),
+    ("POST", "/admin/roles/new", ("roles.manage",), lambda f: {
+        "name": f"role_{f['n']()}", "label": "质检员", "label_en": "Auditor",
+        "permissions": ["tickets.view"]}),
+    ("GET", "/admin/departments", ("departments.manage",), None),
+    ("GET", "/admin/departments/new", ("departments.manage",), None),
+    ("POST", "/admin/departments/new", ("departments.manage",), lambda f: {
+        "code": f"team_{f['n']()}", "name": "维修三队", "name_en": "Repair team 3",
+        "kind": "repair_team", "active": "y"}),
+    ("GET", "/admin/departments/{department_id}", ("departments.manage",), None),
+    ("POST", "/admin/departments/{department_id}", ("departments.manage",), lambda f: {
+        "name": f"改名{f['n']()}", "name_en": "Renamed", "kind": "repair_team", "active": "y"}),
+    ("POST", "/preferences/language", (), lambda f: {"locale": "en", "next": "/"}),
+    # pages: fault categories
+    ("GET", "/admin/fault-categories", ("faults.manage",), None),
+    ("GET", "/admin/fault-categories/new", ("faults.manage",), None),
+    ("POST", "/admin/fault-categories/new", ("faults.manage",), lambda f: {
+        "code": f"fault_{f['n']()}", "name": "放大器", "name_en": "Amplifier", "active": "y"}),
+    ("GET", "/admin/fault-categories/{category_id}", ("faults.manage",), None),
+    ("POST", "/admin/fault-categories/{category_id}", ("faults.manage",), lambda f: {
+        "name": f"改名{f['n']()}", "name_en": "Renamed", "active": "y"}),
     # pages: customers
     ("GET", "/customers", ("customers.view",), None),
     ("GET", "/customers?q=13800138000", ("customers.view",), None),
@@ -110,7 +132,11 @@ def world(app, make_user):
         _token, token_row = issue_token(db.session.get(User, target.id), "matrix")
         db.session.commit()
         ids = {"user_id": target.id, "customer_id": customer.id, "token_id": token_row.id,
-               "role_id": db.session.scalar(select(Role.id).where(Role.name == "staff"))}
+               "role_id": db.session.scalar(select(Role.id).where(Role.name == "staff")),
+               "department_id": db.session.scalar(select(Department.id).where(
+                   Department.code == "repair_team_2")),
+               "category_id": db.session.scalar(select(FaultCategory.id).where(
+                   FaultCategory.code == "other"))}
     counter = iter(range(100000, 10 ** 9))
 
     def customer_version():
@@ -130,11 +156,15 @@ def _snapshot(app) -> dict:
         customers = {c.account_no: (c.name, c.tier, c.notes, c.version, c.phone_numbers)
                      for c in db.session.scalars(select(Customer))}
         roles = {r.name: sorted(r.permissions) for r in db.session.scalars(select(Role))}
+        departments = {d.code: (d.name, d.name_en, d.kind, d.active)
+                       for d in db.session.scalars(select(Department))}
+        departments.update({("fault", c.code): (c.name, c.name_en, c.active)
+                            for c in db.session.scalars(select(FaultCategory))})
         history = db.session.scalar(select(func.count(CustomerChange.id)))
         tokens = db.session.scalar(select(func.count(ApiToken.id)))
         db.session.remove()
     return {"users": users, "customers": customers, "roles": roles, "history": history,
-            "tokens": tokens}
+            "tokens": tokens, "departments": departments}
 
 
 @pytest.mark.parametrize("role", [*DEFAULT_ROLES, ANONYMOUS])
@@ -178,7 +208,7 @@ def test_the_table_covers_every_route_of_accounts_and_customers(app):
     missing = []
     for rule in app.url_map.iter_rules():
         area = rule.endpoint.split(".")[0]
-        if area not in ("auth", "customers", "auth_api", "customers_api") \
+        if area not in ("auth", "customers", "auth_api", "customers_api", "faults") \
                 or rule.endpoint in public:
             continue
         path = re.sub(r"<[^>]+>", "<id>", rule.rule)

@@ -148,8 +148,8 @@ def test_queues_mine_department_unassigned_and_open(api, people):
     assert _list(api, team1.headers, queue="unassigned")["items"] == []
     assert _numbers(_list(api, ops.headers, queue="department")) == [
         closed["number"], consult["number"]]
-    assert _numbers(_list(api, ops.headers, queue="unassigned")) == [
-        closed["number"], consult["number"]]
+    # Unassigned means waiting for someone: a closed ticket waits for nobody.
+    assert _numbers(_list(api, ops.headers, queue="unassigned")) == [consult["number"]]
     assert _numbers(_list(api, ops.headers, queue="unassigned", status="pending")) == [
         consult["number"]]
     assert closed["number"] not in _numbers(_list(api, queue="open"))

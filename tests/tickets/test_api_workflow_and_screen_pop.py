@@ -70,7 +70,8 @@ def test_screen_pop_returns_customers_open_tickets_and_repeat_flag(api, people):
     assert api.fire("ops", done["id"], "terminate", note="answered").status_code == 200
     response = api.post("agent", "/screen-pop", {"phone": "+8613800000001"})
     assert response.status_code == 200
-    assert response.get_json()["customers"] == []  # stored without the country code
+    # The country code is read off: +86 13800000001 is the stored 13800000001.
+    assert [c["id"] for c in response.get_json()["customers"]] == [customer["id"]]
     pop = api.post("agent", "/screen-pop", {"phone": "138-0000-0001"}).get_json()
     assert pop["phone"] == "13800000001"
     assert [c["id"] for c in pop["customers"]] == [customer["id"]]

@@ -150,11 +150,14 @@ def test_home_shows_my_tickets_and_my_departments_unassigned(client, auth, world
 
     html = client.get("/").get_data(as_text=True)
 
-    # Ticket panels only: an assignment also notifies the worker (the notifications panel).
-    panels = [p for p in html.split('<section class="card panel">')[1:] if "<table" in p]
-    assert len(panels) == 2
-    assert _numbers(panels[0]) == {world["assigned"]}
-    assert _numbers(panels[1]) == {world["waiting"]}
+    panels = {re.search(r"<h2>(.*?)</h2>", p).group(1): p
+              for p in html.split('<section class="card panel">')[1:]}
+    assert _numbers(panels["My tickets"]) == {world["assigned"]}
+    unassigned = next(html for title, html in panels.items() if "unassigned" in title)
+    assert _numbers(unassigned) == {world["waiting"]}
+    # Being assigned the ticket told the worker so, in the header and on the home page.
+    assert "Unread notifications" in panels and 'class="badge"' in html
+    assert "was assigned to you" in panels["Unread notifications"]
 
 
 def test_customer_page_lists_the_customers_tickets(client, auth, world):

@@ -102,7 +102,9 @@ def test_an_action_form_has_the_fields_of_its_event(app, client, auth, make_user
     form = form[:form.index("</form>")]
 
     assert '<select id="dispatch-department_id" name="department_id"' in form
-    assert '<select id="dispatch-assignee_id" name="assignee_id"' in form
+    # The assignee list names its department field, so it offers only that team's members.
+    assert '<select data-members-of="dispatch-department_id" id="dispatch-assignee_id" ' \
+        'name="assignee_id"' in form
     assert f'name="version" value="{_state(app, ticket_id)[1]}"' in form
 
 
@@ -115,7 +117,7 @@ def test_firing_an_action_through_the_page_changes_state_and_adds_history(app, c
     auth.login(dispatcher.username)
 
     response = client.post(f"/tickets/{ticket_id}/events/classify_fault",
-                           data={"version": str(version), "fault_type": "设备故障"})
+                           data={"version": str(version), "fault_type": "equipment"})
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/tickets/{ticket_id}")
@@ -124,7 +126,7 @@ def test_firing_an_action_through_the_page_changes_state_and_adds_history(app, c
         last = db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
                                   .order_by(TicketEvent.id.desc())).first()
         assert (last.event, last.actor_id, last.data["fault_type"]) == ("classify_fault",
-                                                                        dispatcher.id, "设备故障")
+                                                                        dispatcher.id, "equipment")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'class="flash flash-success"' in page
 
@@ -142,10 +144,13 @@ def test_a_stale_version_shows_the_conflict_and_changes_nothing(app, client, aut
                            data={"version": str(seen_version), "reason": "等待配件"},
                            follow_redirects=True)
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert 'class="flash flash-error"' in html
     assert f'name="version" value="{before[1]}"' in html  # the fresh page carries the new one
+    assert "等待配件" in html  # what the user typed is kept, in the open form
+    assert "<details class=\"action\" open>" in html
+    assert f"version {before[1]}" not in html  # no internal version numbers in the message
     assert _state(app, ticket_id) == before
 
 
@@ -176,7 +181,7 @@ def test_a_rule_refusal_is_flashed_on_the_fresh_page(app, client, auth, make_use
     response = client.post(f"/tickets/{ticket_id}/events/verify_customer",
                            data={"version": str(before[1])}, follow_redirects=True)
 
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert 'class="flash flash-error"' in response.get_data(as_text=True)
     assert _state(app, ticket_id) == before
 
@@ -191,7 +196,11 @@ def test_an_event_not_allowed_in_the_state_changes_nothing(app, client, auth, ma
     response = client.post(f"/tickets/{ticket_id}/events/accept",
                            data={"version": str(before[1])}, follow_redirects=True)
 
-    assert "repair_new" in response.get_data(as_text=True)  # the message names the state
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    # The message names the state in words, without internal codes.
+    assert "Accept is no longer possible: the ticket is now “Repair: new”" in html
+    assert "repair_new" not in html
     assert _state(app, ticket_id) == before
 
 

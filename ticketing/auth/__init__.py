@@ -20,3 +20,4 @@ def init_app(app) -> None:
     areas.add_nav(0, "main.home", _l("Home"), None)
     areas.add_nav(90, "auth.users", _l("Users"), "users.manage")
     areas.add_nav(91, "auth.roles", _l("Roles"), "roles.manage")
+    areas.add_nav(93, "auth.departments", _l("Departments"), "departments.manage")

@@ -304,3 +304,66 @@ def _audited(user: User) -> dict:
     return {"full_name": user.full_name, "locale": user.locale, "active": user.active,
             "department": user.department.code if user.department else None,
             "roles": sorted(r.name for r in user.roles)}
+
+
+_CODE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _check_code(code: str, taken: bool) -> list[str]:
+    if not code or len(code) > 40 or not set(code) <= _CODE_CHARS or code[0].isdigit():
+        return [_("Use 1–40 lower-case letters, digits or underscores, starting with a "
+                  "letter.")]
+    if taken:
+        return [_("This code is taken.")]
+    return []
+
+
+def create_role(name: str, label: str, label_en: str, permissions: list[str]) -> Role:
+    """A new role (data, like the default ones) with its permissions; every error at once."""
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if problems := _check_code(name, role_by_name(name) is not None):
+        errors["name"] = problems
+    if not (label or "").strip():
+        errors["label"] = [_("Give the role a Chinese name.")]
+    for field, value in (("label", label), ("label_en", label_en)):
+        if len(value or "") > 100:
+            errors[field] = [_("At most %(n)d characters.", n=100)]
+    known = all_permissions()
+    unknown = [c for c in permissions or [] if c not in known]
+    if unknown:
+        errors["permissions"] = [_("Unknown permission: %(code)s", code=c) for c in unknown]
+    if errors:
+        raise InvalidInput(errors)
+    role = Role(name=name, label=label.strip(), label_en=(label_en or "").strip())
+    role.set_permissions(permissions or [])
+    db.session.add(role)
+    db.session.flush()
+    return role
+
+
+def save_department(department: Department | None, *, code: str, name: str, name_en: str,
+                    kind: str, active: bool) -> Department:
+    """Create (department None) or edit a department; its code is permanent once made."""
+    from ticketing.auth.models import DEPARTMENT_KINDS
+    errors: dict[str, list[str]] = {}
+    if department is None:
+        code = (code or "").strip()
+        if problems := _check_code(code, department_by_code(code) is not None):
+            errors["code"] = problems
+    if not (name or "").strip():
+        errors["name"] = [_("Give the department a Chinese name.")]
+    for field, value in (("name", name), ("name_en", name_en)):
+        if len(value or "") > 100:
+            errors[field] = [_("At most %(n)d characters.", n=100)]
+    if kind not in DEPARTMENT_KINDS:
+        errors["kind"] = [_("Not a valid choice.")]
+    if errors:
+        raise InvalidInput(errors)
+    if department is None:
+        department = Department(code=code)
+        db.session.add(department)
+    department.name, department.name_en = name.strip(), (name_en or "").strip()
+    department.kind, department.active = kind, bool(active)
+    db.session.flush()
+    return department

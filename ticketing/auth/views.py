@@ -8,12 +8,14 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ticketing.auth import operations as ops
-from ticketing.auth.forms import (ConfirmForm, LoginForm, PreferencesForm, RolePermissionsForm,
-                                  UserForm)
-from ticketing.auth.models import ApiToken, Department, LoginSession, Role, User
+from ticketing.auth.forms import (ConfirmForm, DepartmentForm, LoginForm, PreferencesForm,
+                                  RoleForm, RolePermissionsForm, UserForm)
+from ticketing.auth.models import (DEPARTMENT_KINDS, ApiToken, Department, LoginSession, Role,
+                                   User)
 from ticketing.auth.permissions import (all_permissions, can_manage_tokens_of, forbidden,
                                         permission_required)
 from ticketing.extensions import db
+from ticketing.forms import show_every_error
 from ticketing.security import safe_next
 from ticketing.unit import unit_of_work
 
@@ -135,16 +137,21 @@ def users():
 def user_new():
     form = UserForm()
     _fill_user_choices(form)
+    def create():
+        return ops.create_user(form.username.data or "", form.password.data or "",
+                               form.roles.data, form.department.data or None,
+                               full_name=form.full_name.data or "", locale=form.locale.data,
+                               actor=current_user)
+
     if form.validate_on_submit():
         with unit_of_work(form, ROLE_FIELD) as work:
-            user = ops.create_user(form.username.data, form.password.data or "",
-                                   form.roles.data, form.department.data or None,
-                                   full_name=form.full_name.data or "",
-                                   locale=form.locale.data, actor=current_user)
+            user = create()
             user.active = form.active.data
         if work.ok:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("auth.users"))
+    else:
+        show_every_error(form, create, ROLE_FIELD)
     return render_template("auth/user_form.html", form=form, user=None), (
         400 if form.errors else 200)
 
@@ -160,16 +167,21 @@ def user_edit(user_id: int):
                           "active": user.active})
     _fill_user_choices(form)
     form.username.data = user.username  # usernames are permanent
+    def update():
+        ops.update_user(user, full_name=form.full_name.data or "",
+                        department_code=form.department.data or "",
+                        role_names=form.roles.data, active=form.active.data,
+                        locale=form.locale.data, password=form.password.data or None,
+                        actor=current_user)
+
     if form.validate_on_submit():
         with unit_of_work(form, ROLE_FIELD) as work:
-            ops.update_user(user, full_name=form.full_name.data or "",
-                            department_code=form.department.data or "",
-                            role_names=form.roles.data, active=form.active.data,
-                            locale=form.locale.data, password=form.password.data or None,
-                            actor=current_user)
+            update()
         if work.ok:
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("auth.users"))
+    else:
+        show_every_error(form, update, ROLE_FIELD)
     return render_template("auth/user_form.html", form=form, user=user,
                            tokens=_tokens_of(user.id), confirm=ConfirmForm()), (
         400 if form.errors else 200)
@@ -236,3 +248,92 @@ def role_edit(role_id: int):
             return redirect(url_for("auth.roles"))
     return render_template("auth/role_form.html", form=form, role=role, permissions=catalogue), (
         400 if form.errors else 200)
+
+
+@bp.route("/admin/roles/new", methods=["GET", "POST"])
+@permission_required("roles.manage")
+def role_new():
+    catalogue = all_permissions()
+    form = RoleForm()
+    form.permissions.choices = [SelectChoice(code, str(label)) for code, label in catalogue.items()]
+
+    def create():
+        return ops.create_role(form.name.data or "", form.label.data or "",
+                               form.label_en.data or "", form.permissions.data or [])
+
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            role = create()
+        if work.ok:
+            flash(_("Role %(role)s created.", role=role.label), "success")
+            return redirect(url_for("auth.roles"))
+    else:
+        show_every_error(form, create)
+    return render_template("auth/role_new.html", form=form, permissions=catalogue), (
+        400 if form.errors else 200)
+
+
+# --- admin: departments -----------------------------------------------------------------
+
+def department_kind_labels() -> dict:
+    from ticketing.auth.labels import DEPARTMENT_KIND_LABELS
+    return {kind: DEPARTMENT_KIND_LABELS.get(kind, kind) for kind in DEPARTMENT_KINDS}
+
+
+@bp.route("/admin/departments")
+@permission_required("departments.manage")
+def departments():
+    rows = db.session.scalars(select(Department).order_by(Department.id)).all()
+    counts = dict(db.session.execute(select(User.department_id, db.func.count(User.id))
+                                     .where(User.active.is_(True))
+                                     .group_by(User.department_id)).all())
+    return render_template("auth/departments.html", departments=rows, members=counts,
+                           kinds=department_kind_labels())
+
+
+def _department_form(department: Department | None):
+    form = DepartmentForm(obj=department)
+    form.kind.choices = [SelectChoice(k, str(label))
+                         for k, label in department_kind_labels().items()]
+    if request.method == "GET" and department is None:
+        form.kind.data = "repair_team"
+
+    def save():
+        return ops.save_department(department, code=form.code.data or "",
+                                   name=form.name.data or "", name_en=form.name_en.data or "",
+                                   kind=form.kind.data, active=form.active.data)
+
+    if form.validate_on_submit():
+        with unit_of_work(form) as work:
+            saved = save()
+        if work.ok:
+            flash(_("Department %(name)s saved.", name=saved.name), "success")
+            return redirect(url_for("auth.departments"))
+    else:
+        show_every_error(form, save)
+    return render_template("auth/department_form.html", form=form, department=department), (
+        400 if form.errors else 200)
+
+
+@bp.route("/admin/departments/new", methods=["GET", "POST"])
+@permission_required("departments.manage")
+def department_new():
+    return _department_form(None)
+
+
+@bp.route("/admin/departments/<int:department_id>", methods=["GET", "POST"])
+@permission_required("departments.manage")
+def department_edit(department_id: int):
+    return _department_form(db.get_or_404(Department, department_id))
+
+
+# --- the language switch in the header ---------------------------------------------------
+
+@bp.route("/preferences/language", methods=["POST"])
+@permission_required()
+def set_language():
+    form = PreferencesForm()
+    if form.validate_on_submit():
+        with unit_of_work(form):
+            ops.update_user(current_user, locale=form.locale.data)
+    return redirect(safe_next(request.form.get("next"), url_for("main.home")))

@@ -23,9 +23,40 @@ LIMITS = {"name": 100, "address": 255, "area": 100, "notes": 4000}
 
 
 def normalise_phone(raw: str) -> str | None:
-    """Digits with an optional leading +, or None when it is not a phone number."""
+    """Digits with an optional leading +, or None when it is not a phone number.
+
+    Chinese numbers are kept in their national form, however the phone system writes them:
+    +86 187 8509 1285, 008618785091285 and 8618785091285 are 18785091285; +86 10 6512 3456
+    is 01065123456. Other international numbers keep E.164's leading + (00 becomes +)."""
     cleaned = _PHONE_JUNK.sub("", raw or "")
-    return cleaned if _PHONE_OK.match(cleaned) else None
+    if not _PHONE_OK.match(cleaned):
+        return None
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    if len(cleaned) == 13 and cleaned.startswith("861"):
+        cleaned = "+" + cleaned
+    if cleaned.startswith("+86"):
+        national = cleaned[3:]
+        if len(national) == 11 and national.startswith("1"):
+            return national
+        national = national if national.startswith("0") else "0" + national
+        return national if 5 <= len(national) <= 20 else None
+    return cleaned
+
+
+def looks_like_account_no(raw: str) -> bool:
+    return bool(_ACCOUNT_OK.match((raw or "").strip()))
+
+
+def customers_by_phone_or_account(text: str) -> list[Customer]:
+    """The caller lookup: customers with this phone number, or this account number."""
+    found = customers_by_phone(text)
+    account = (text or "").strip()
+    if looks_like_account_no(account):
+        ids = {c.id for c in found}
+        found += [c for c in db.session.scalars(select(Customer).where(
+            Customer.account_no == account)) if c.id not in ids]
+    return found
 
 
 def _validate(data: dict, customer: Customer | None) -> tuple[dict, list[str] | None]:

@@ -11,6 +11,8 @@ bp = Blueprint("main", __name__)
 @permission_required()
 def home():
     panels = [p for p in (fn(current_user) for fn in wiring().home_panels) if p]
+    # What needs a decision now (breaches, approvals) comes before the routine lists.
+    panels.sort(key=lambda panel: panel.get("order", 50))
     return render_template("main/home.html", panels=panels)
 
 

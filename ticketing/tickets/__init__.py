@@ -19,6 +19,7 @@ def init_app(app) -> None:
     areas.add_nav(10, "tickets.call_screen", _l("Call screen"), "tickets.create")
     areas.add_nav(20, "tickets.queue", _l("Tickets"), "tickets.view")
     areas.add_nav(80, "tickets.workflow", _l("Workflow"), None)
-    areas.home_panels += [views.my_tickets_panel, views.unassigned_panel]
+    areas.home_panels += [views.my_tickets_panel, views.unassigned_panel, views.approvals_panel,
+                          views.handled_panel]
     areas.customer_sections.append(views.customer_tickets_section)
     areas.demo_data.append(demo.seed_demo_tickets)

@@ -15,11 +15,17 @@ from ticketing.tickets.models import CHANNELS, PRIORITIES
 from ticketing.tickets.operations import TEXT_LIMIT
 from workflows.tickets import EVENTS, KINDS
 
-try:  # WTForms 3.3 deprecates (value, label) tuples as choices
-    from wtforms.fields.choices import SelectChoice as choice
-except ImportError:  # pragma: no cover - older WTForms
-    def choice(value, label):
-        return (value, label)
+from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice as choice  # WTForms 3.3: no bare tuples
+
+# Text fields whose value comes from a list kept as data: field name -> fn() -> choices.
+def _fault_choices() -> list:
+    from ticketing.faults.operations import active_categories
+    locale = str(get_locale() or "")
+    return [choice(c.code, c.display_name(locale)) for c in active_categories()]
+
+
+CHOICE_FIELDS = {"fault_type": _fault_choices}
 
 # Free-text fields that hold a sentence or more get a textarea; the rest a one-line input.
 LONG_TEXT_FIELDS = ("note", "reason")
@@ -83,6 +89,8 @@ def _field_for(event: str, name: str, meta: dict):
     # Unique ids: one page carries the forms of every allowed event.
     field_id = f"{event}-{name}"
     kind = meta["type"]
+    if name in CHOICE_FIELDS:  # text the workflow stores, picked from a list that is data
+        return SelectField(label, choices=[], validators=validators, id=field_id)
     if kind == "text":
         limit = TEXT_LIMIT if name in LONG_TEXT_FIELDS else SHORT_TEXT_LIMIT
         field_class = TextAreaField if name in LONG_TEXT_FIELDS else StringField
@@ -109,19 +117,30 @@ def _form_class(event: str) -> type:
     return _FORM_CLASSES[event]
 
 
-def _department_choices() -> list:
+# Events whose department is a field team: their list offers only those departments.
+FIELD_TEAM_EVENTS = ("dispatch",)
+FIELD_TEAM_KINDS = ("repair_team",)
+
+
+def _department_choices(field_teams: bool = False) -> list:
     locale = str(get_locale() or "")
-    departments = db.session.scalars(select(Department).where(Department.active.is_(True))
-                                     .order_by(Department.id)).all()
-    return [choice(str(d.id), d.display_name(locale)) for d in departments]
+    query = select(Department).where(Department.active.is_(True)).order_by(Department.id)
+    if field_teams:
+        query = query.where(Department.kind.in_(FIELD_TEAM_KINDS))
+    return [choice(str(d.id), d.display_name(locale)) for d in db.session.scalars(query)]
 
 
 def _user_choices() -> list:
+    """Active users with a department, grouped by it; each option names its department in
+    data-department, so the page offers only the members of the department chosen beside
+    it (static/app.js; the server refuses the others too)."""
     locale = str(get_locale() or "")
-    users = db.session.scalars(select(User).where(User.active.is_(True))
+    users = db.session.scalars(select(User).where(User.active.is_(True),
+                                                  User.department_id.is_not(None))
                                .order_by(User.department_id, User.username)).all()
-    return [choice(str(u.id), u.display_name + (f" · {u.department.display_name(locale)}"
-                                                if u.department else "")) for u in users]
+    return [SelectChoice(str(u.id), u.display_name,
+                         render_kw={"data-department": str(u.department_id)},
+                         optgroup=u.department.display_name(locale)) for u in users]
 
 
 def event_form(event: str, ticket, submitted: bool = False, choices_cache: dict | None = None):
@@ -132,13 +151,20 @@ def event_form(event: str, ticket, submitted: bool = False, choices_cache: dict 
     for name, meta in EVENTS[event]["fields"].items():
         field = form[name]
         if meta["type"] == "department":
-            if "department" not in cache:
-                cache["department"] = _department_choices()
-            field.choices = [choice("", "—")] + cache["department"]
+            key = "field_teams" if event in FIELD_TEAM_EVENTS else "department"
+            if key not in cache:
+                cache[key] = _department_choices(field_teams=key == "field_teams")
+            field.choices = [choice("", "—")] + cache[key]
         elif meta["type"] == "user":
             if "user" not in cache:
                 cache["user"] = _user_choices()
             field.choices = [choice("", "—")] + cache["user"]
+            if "department_id" in EVENTS[event]["fields"]:
+                field.render_kw = {"data-members-of": f"{event}-department_id"}
+        elif name in CHOICE_FIELDS:
+            if name not in cache:
+                cache[name] = CHOICE_FIELDS[name]()
+            field.choices = [choice("", "—")] + cache[name]
         elif meta["type"] == "kind":
             field.choices = [choice(k, KIND_LABELS[k]) for k in KINDS if k != ticket.kind]
     if not submitted:

@@ -25,6 +25,7 @@ from workflows.tickets import EVENTS, INITIAL_STATE, KINDS, kind_of_state, respo
 # by dispatch, complaints by inspection. Department codes are reference data.
 FIRST_DEPARTMENT = {"consult": "operations", "repair": "dispatch", "complaint": "inspection"}
 TEXT_LIMIT = 4000
+VIP_PRIORITY = "high"  # the least priority a VIP customer's ticket gets
 _SET_NUMBER = (update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("ticket_id"))
                .values(number=bindparam("number")))
 
@@ -69,8 +70,9 @@ def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "no
             errors[name] = [_("At most %(n)d characters.", n=limit)]
     if errors:
         raise InvalidInput(errors)
-    if customer is not None and customer.is_vip and PRIORITIES.index(priority) < 2:
-        priority = "high"  # key accounts take the priority channel (SPEC §7)
+    if customer is not None and customer.is_vip and \
+            PRIORITIES.index(priority) < PRIORITIES.index(VIP_PRIORITY):
+        priority = VIP_PRIORITY  # key accounts take the priority channel (SPEC §7)
     now = utcnow()
     department = _department_by_code(FIRST_DEPARTMENT[kind])
     ticket = Ticket(

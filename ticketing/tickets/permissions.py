@@ -103,6 +103,27 @@ def can_fire_event(user, ticket, event: str) -> bool:
     return can_see_all_departments(user) or _is_theirs(user, ticket)
 
 
+
+
+# The order a ticket page offers actions in: the usual path first (its first available step
+# is the primary button), side roads after, destructive ones last.
+USUAL_PATH = ("take", "verify_customer", "classify_fault", "issue_work_order", "dispatch",
+              "accept", "report_repaired", "send_to_inspection", "analyse", "assign", "handle",
+              "reply", "relay", "resolve", "transfer", "resume", "approve_suspension",
+              "reject_suspension", "reopen", "link_incident", "suspend", "reclassify",
+              "terminate", "close")
+
+
+def ordered_events(events, ticket=None) -> list[str]:
+    """`events` in usual-path order, destructive ones last; verifying a customer who is
+    already verified is not offered as a step."""
+    rank = {name: i for i, name in enumerate(USUAL_PATH)}
+    chosen = [e for e in events if not (e == "verify_customer" and ticket is not None
+                                        and getattr(ticket, "customer_verified_at", None))]
+    return sorted(chosen, key=lambda e: (bool(EVENTS[e]["danger"]),
+                                         rank.get(e, len(rank)), e))
+
+
 def allowed_events_for(user, ticket) -> list[str]:
     """Events this user may fire on the ticket now: the state allows them, the ticket passes
     their guards (what the user will type is checked when it is sent) and the user's roles

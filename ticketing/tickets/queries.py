@@ -117,8 +117,10 @@ _REF_TABLES = (  # (table, columns, class, [(ticket attribute, foreign key colum
 )
 
 
-def ticket_rows(user, **filters):
+def ticket_rows(user, order: str = "newest", **filters):
     """One page of the tickets `user` may see, newest first: (rows, next_cursor or None).
+    order="deadline": the tickets with a running SLA clock, nearest deadline first (the
+    most urgent `limit` of them; no next page).
 
     Filters: kind, state, status, department_id, assignee_id, customer_id, ids, priority,
     channel, category, fault_type (exact), text,
@@ -131,11 +133,15 @@ def ticket_rows(user, **filters):
     Rows are plain TicketRow objects: one query of the tickets' columns with their
     customers, then one per referenced table (departments, users) for the ids on the page.
     No ORM identity map, no per-row relationship or role loads."""
-    source, conditions, order, limit = _newest_first(*_list_conditions(user, **filters))
+    if order == "deadline":
+        source, conditions, order_by, limit = _nearest_deadline_first(
+            *_list_conditions(user, **{**filters, "cursor": None}))
+    else:
+        source, conditions, order_by, limit = _newest_first(*_list_conditions(user, **filters))
     customers = Customer.__table__
     stmt = (select(*_TICKET_COLUMNS, *_CUSTOMER_COLUMNS)
             .select_from(source.outerjoin(customers, customers.c.id == Ticket.customer_id))
-            .where(*conditions).order_by(*order).limit(limit + 1))
+            .where(*conditions).order_by(*order_by).limit(limit + 1))
     width = len(_TICKET_NAMES)
     values = []
     connection = db.session.connection()  # plain Core selects: skip the ORM execution layer
@@ -147,7 +153,8 @@ def ticket_rows(user, **filters):
     next_cursor = None
     if len(values) > limit:
         values = values[:limit]
-        next_cursor = encode_cursor(TicketRow(values[-1]))
+        if order != "deadline":  # the most urgent page only: no paging by deadline
+            next_cursor = encode_cursor(TicketRow(values[-1]))
     for table, fields, cls, links in _REF_TABLES:
         ids = {row[key] for row in values for _name, key in links} - {None}
         found = {}
@@ -172,7 +179,8 @@ def list_conditions(user, **filters) -> list:
 def _list_conditions(user, *, kind=None, state=None, status=None, department_id=None,
                      assignee_id=None, customer_id=None, text=None, created_from=None,
                      created_to=None, queue=None, cursor=None, limit=50, ids=None,
-                     priority=None, channel=None, category=None, fault_type=None):
+                     priority=None, channel=None, category=None, fault_type=None,
+                     awaiting_approval=False):
     """(WHERE clauses, branches, limit) of a ticket list; see ticket_rows and
     _newest_first for the branches."""
     # An empty form field means "any".
@@ -191,6 +199,8 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
     if status is not None:
         where.append(Ticket.state.in_(
             [leaf for leaf, shown in DISPLAY_STATUS.items() if shown == status]))
+    if awaiting_approval:  # suspensions nobody has approved yet
+        where += [Ticket.state == "suspended", Ticket.suspension_approved.is_(False)]
     if department_id is not None:
         where.append(Ticket.department_id == department_id)
     if assignee_id is not None:
@@ -249,6 +259,16 @@ def _newest_first(where: list, branches: list | None, limit: int):
             (picked.c.created_at.desc(), picked.c.id.desc()), limit)
 
 
+def _nearest_deadline_first(where: list, branches: list | None, limit: int):
+    """(FROM, WHERE, ORDER BY, limit): tickets with a running clock, nearest due first."""
+    from ticketing.timers.deadlines import running_deadline_order
+    deadlines = running_deadline_order()
+    if branches:
+        where = where + [or_(*(and_(*branch) for branch in branches))]
+    return (Ticket.__table__.join(deadlines, deadlines.c.ticket_id == Ticket.id), where,
+            (deadlines.c.due_at, Ticket.id), limit)
+
+
 def _aware(at: datetime | None) -> datetime | None:
     return at.replace(tzinfo=timezone.utc) if at is not None and at.tzinfo is None else at
 
@@ -266,10 +286,16 @@ def _queue(user, queue: str | None) -> tuple[list, list | None]:
         if user.department_id is None:
             return [false()], None
         where = [Ticket.department_id == user.department_id]
-        if queue == "unassigned":
-            where.append(Ticket.assignee_id.is_(None))
+        if queue == "unassigned":  # waiting for someone to take it: closed ones wait for nobody
+            where += [Ticket.assignee_id.is_(None), Ticket.state != "closed"]
         return where, None
     return [], None
+
+
+def department_holds_tickets(department_id: int) -> bool:
+    """Whether any ticket is, or was last, in this department (one indexed lookup)."""
+    return db.session.scalar(select(Ticket.id).where(Ticket.department_id == department_id)
+                             .limit(1)) is not None
 
 
 def open_tickets_for_caller(user, number: str, customer_ids, limit: int = 50) -> list[Ticket]:

@@ -16,15 +16,17 @@ from ticketing.auth.permissions import forbidden, permission_required
 from ticketing.calls import operations as calls
 from ticketing.calls.forms import LinkCallForm
 from ticketing.customers.models import Customer
-from ticketing.customers.operations import customers_by_phone, normalise_phone
+from ticketing.customers.operations import (customers_by_phone_or_account,
+                                            looks_like_account_no, normalise_phone)
 from ticketing.errors import ApiError, Conflict
 from ticketing.extensions import db
 from ticketing.tickets import labels, queries
 from ticketing.tickets.forms import NewTicketForm, choice, event_form
 from ticketing.tickets.models import Ticket
-from ticketing.tickets.operations import fire_event, open_ticket
+from ticketing.tickets.operations import VIP_PRIORITY, fire_event, open_ticket
 from ticketing.tickets.permissions import (allowed_events_for, can_fire_event, can_open_ticket,
-                                           can_see_all_departments, can_view_ticket)
+                                           can_see_all_departments, can_view_ticket,
+                                           ordered_events, unavailable_events_for)
 from ticketing.tickets.refusals import describe_workflow_error
 from ticketing.unit import unit_of_work
 from ticketing.wiring import wiring
@@ -35,10 +37,12 @@ from workflows.tickets import EVENTS, KINDS
 bp = Blueprint("tickets", __name__)
 
 OPEN_TICKETS_SHOWN = 20
+LONG_TEXT = 600  # characters: longer text folds away behind "show all"
 PANEL_SIZE = 10
 PAGE_SIZE = 50
 TABS = (("mine", _l("Mine")), ("department", _l("My department")),
-        ("unassigned", _l("Unassigned in my department")), ("open", _l("All open")))
+        ("unassigned", _l("Unassigned in my department")), ("handled", _l("Handled by me")),
+        ("open", _l("All open")))
 
 
 @bp.app_template_filter("state_label")
@@ -80,29 +84,32 @@ def _channel_label(name):
 
 def _lookup(phone: str) -> dict:
     """Customers matching the caller's number, their open tickets, and repeat calls."""
-    result = {"phone": phone, "number": None, "customers": [], "open_tickets": {},
-              "other_open": [], "repeat": False, "invalid": False, "previous_calls": [],
+    result = {"phone": phone, "number": None, "searched": False, "customers": [],
+              "open_tickets": {}, "other_open": [], "repeat": False, "invalid": False,
+              "previous_calls": [],
               "window_hours": current_app.config["REPEAT_CALLER_WINDOW_HOURS"]}
     if not phone:
         return result
     number = normalise_phone(phone)
-    if number is None:
+    result["customers"] = customers = customers_by_phone_or_account(phone)
+    if number is None and not looks_like_account_no(phone):
         result["invalid"] = True
         return result
+    result["searched"] = True
     result["number"] = number
-    result["customers"] = customers = customers_by_phone(number)
     for customer in customers:
         result["open_tickets"][customer.id] = _ticket_rows(
             current_user, customer_id=customer.id, queue="open", limit=OPEN_TICKETS_SHOWN)
     # Open tickets this number called about that no matching customer already lists.
     ids = {c.id for c in customers}
-    result["other_open"] = [
-        t for t in queries.open_tickets_for_caller(current_user, number, [],
-                                                   limit=OPEN_TICKETS_SHOWN)
-        if t.customer_id not in ids]
-    result["previous_calls"] = calls.previous_calls(number, result["window_hours"])
-    result["repeat"] = bool(result["previous_calls"]) or queries.is_repeat_caller(
-        number, result["window_hours"])
+    if number is not None:
+        result["other_open"] = [
+            t for t in queries.open_tickets_for_caller(current_user, number, [],
+                                                       limit=OPEN_TICKETS_SHOWN)
+            if t.customer_id not in ids]
+        result["previous_calls"] = calls.previous_calls(number, result["window_hours"])
+        result["repeat"] = bool(result["previous_calls"]) or queries.is_repeat_caller(
+            number, result["window_hours"])
     return result
 
 
@@ -154,10 +161,15 @@ def call_screen():
     lookup = _lookup(phone)
     form = NewTicketForm(formdata=None)
     form.call_id.data = _call_id(request.args.get("call"))
-    form.caller_phone.data = lookup["number"] or phone
+    form.caller_phone.data = lookup["number"] or ""
     if len(lookup["customers"]) == 1:
-        form.customer_id.data = str(lookup["customers"][0].id)
-        form.caller_name.data = lookup["customers"][0].name
+        chosen = lookup["customers"][0]
+        form.customer_id.data = str(chosen.id)
+        form.caller_name.data = chosen.name
+        if not form.caller_phone.data and chosen.phone_numbers:
+            form.caller_phone.data = chosen.phone_numbers[0]
+    if any(c.is_vip for c in lookup["customers"]):
+        form.priority.data = VIP_PRIORITY
     _fill_customer_choices(form, lookup["customers"])
     return _render_call_screen(form, lookup)
 
@@ -217,10 +229,14 @@ def _current_locale() -> str:
     return str(locale) if locale else "zh"
 
 
-def _render_ticket(ticket: Ticket, failed: tuple | None = None, status: int = 200):
+def _render_ticket(ticket: Ticket, failed: tuple | None = None, status: int = 200,
+                   notice: str | None = None, unsent: list | None = None):
+    """The ticket page. `failed`: (event, form) whose typed values are shown again;
+    `notice`: why (a conflict, a refusal); `unsent`: typed text that no action on the
+    page can take any more, shown read-only so it is not lost."""
     cache: dict = {}
     actions = []
-    for event in allowed_events_for(current_user, ticket):
+    for event in ordered_events(allowed_events_for(current_user, ticket)):
         if failed and failed[0] == event:
             form = failed[1]
         else:
@@ -230,14 +246,45 @@ def _render_ticket(ticket: Ticket, failed: tuple | None = None, status: int = 20
     sections = [s for s in (fn(ticket) for fn in wiring().ticket_sections) if s]
     history = ticket.history
     return render_template("tickets/detail.html", ticket=ticket, actions=actions,
+                           unavailable=unavailable_events_for(current_user, ticket),
                            history=history, names=_timeline_names(history),
-                           sections=sections), status
+                           sections=sections, notice=notice, unsent=unsent or [],
+                           long_text=LONG_TEXT), status
 
 
 @bp.route("/tickets/<int:ticket_id>")
 @permission_required("tickets.view")
 def detail(ticket_id: int):
     return _render_ticket(_visible_ticket(ticket_id))
+
+
+def _typed_text(form) -> list[tuple[str, str]]:
+    """(label, text) of what the user typed into the form's text fields."""
+    return [(str(f.label.text), f.data) for f in form.visible_fields
+            if isinstance(f.data, str) and f.data.strip()]
+
+
+def _stale_page(ticket_id: int, event: str, form, reason: str):
+    """Someone changed the ticket while the user typed: show it as it is now, with the
+    typed values kept in the same form (sent again, it carries the fresh version) or, if
+    that action is no longer possible, read-only beside it."""
+    db.session.rollback()
+    ticket = _visible_ticket(ticket_id)
+    if event in allowed_events_for(current_user, ticket):
+        form.version.data = str(ticket.version)
+        return _render_ticket(ticket, failed=(event, form), status=409, notice=reason)
+    return _render_ticket(ticket, status=409, notice=reason, unsent=_typed_text(form))
+
+
+def _moved_message(ticket: Ticket, before: tuple) -> str | None:
+    """After an action that sends the ticket elsewhere: name the ticket and where it went."""
+    if (ticket.department_id, ticket.assignee_id) == before:
+        return None
+    locale = _current_locale()
+    where = ticket.department.display_name(locale) if ticket.department else "—"
+    if ticket.assignee is not None:
+        where += " · " + ticket.assignee.display_name
+    return _("Ticket %(number)s is now with %(where)s.", number=ticket.number, where=where)
 
 
 @bp.route("/tickets/<int:ticket_id>/events/<event>", methods=["POST"])
@@ -248,43 +295,56 @@ def fire(ticket_id: int, event: str):
         abort(404)
     if not can_fire_event(current_user, ticket, event):
         raise forbidden()
-    page = url_for("tickets.detail", ticket_id=ticket.id)
-    allowed = ticket_workflow.allowed_events(ticket.state)
-    if event not in allowed:
-        # Checked before the fields, so an out-of-date page gets the reason, not field errors.
-        flash(describe_workflow_error(EventNotAllowed(ticket.state, event, allowed))[2], "error")
-        return redirect(page)
     form = event_form(event, ticket, submitted=True)
+    if event not in ticket_workflow.allowed_events(ticket.state):
+        # Checked before the fields, so an out-of-date page gets the reason, not field errors.
+        return _stale_page(ticket_id, event, form, _not_possible_now(event, ticket))
     if not form.validate_on_submit():
         if form.version.errors:
-            flash(_("The page was out of date; here is the ticket as it is now."), "error")
-            return redirect(page)
+            return _stale_page(ticket_id, event, form, STALE_MESSAGE)
         return _render_ticket(ticket, failed=(event, form), status=400)
+    before = (ticket.department_id, ticket.assignee_id)
     try:
         with unit_of_work(form) as work:
             fire_event(current_user, ticket, event, form.workflow_fields(),
                        expected_version=form.expected_version)
+    except (Conflict, StaleDataError):
+        return _stale_page(ticket_id, event, form, STALE_MESSAGE)
     except (WorkflowError, ApiError) as exc:
-        # Stale version, not allowed in this state, refused by a rule: show the fresh state.
-        message = describe_workflow_error(exc)[2] if isinstance(exc, WorkflowError) \
+        # Not allowed in this state, refused by a rule: the fresh state, the text kept.
+        message = _not_possible_now(event, ticket) if isinstance(exc, EventNotAllowed) \
+            else describe_workflow_error(exc)[2] if isinstance(exc, WorkflowError) \
             else exc.message
-        flash(message, "error")
-        return redirect(page)
-    except StaleDataError:
-        flash(_("Someone else changed this ticket first; here it is as it is now."), "error")
-        return redirect(page)
+        return _stale_page(ticket_id, event, form, message)
     if not work.ok:
         return _render_ticket(_visible_ticket(ticket_id), failed=(event, form), status=400)
-    flash(_("%(action)s: done.", action=labels.event_label(event)), "success")
-    return redirect(page)
+    moved = _moved_message(ticket, before)
+    flash(moved or _("%(action)s: done.", action=labels.event_label(event)), "success")
+    if not can_view_ticket(current_user, ticket):
+        return redirect(url_for("main.home"))  # it went where this user cannot follow
+    return redirect(url_for("tickets.detail", ticket_id=ticket.id))
+
+
+STALE_MESSAGE = _l("Someone changed this ticket while you were typing. Here it is as it is "
+                   "now; what you typed is kept: check it and send it again.")
+
+
+def _not_possible_now(event: str, ticket: Ticket) -> str:
+    return _("%(action)s is no longer possible: the ticket is now “%(state)s”. What you typed "
+             "is kept below.", action=labels.event_label(event),
+             state=labels.state_label(ticket.state))
 
 
 # --- queues ------------------------------------------------------------------------------
 
 def _tabs_for(user) -> list[tuple[str, object]]:
     tabs = []
+    # A department that never holds tickets (the call center: it hands every call on) gets
+    # no department tabs: they would always be empty.
+    holds_tickets = user.department_id is not None and \
+        queries.department_holds_tickets(user.department_id)
     for key, label in TABS:
-        if key in ("department", "unassigned") and user.department_id is None:
+        if key in ("department", "unassigned") and not holds_tickets:
             continue
         if key == "open" and not can_see_all_departments(user):
             label = _l("Open tickets I can see")  # as GET /api/v1/tickets?queue=open answers
@@ -310,24 +370,37 @@ def queue():
         filters["status"] = None
     customer_id = request.args.get("customer", type=int)
     cursor = request.args.get("cursor") or None
+    sort = "deadline" if request.args.get("sort") == "deadline" else ""
     error = None
     try:
         rows, next_cursor = queries.ticket_rows(current_user, queue=tab, customer_id=customer_id,
-                                                cursor=cursor, limit=PAGE_SIZE, **filters)
+                                                cursor=cursor, limit=PAGE_SIZE,
+                                                order=sort or "newest", **filters)
     except ApiError as exc:
         db.session.rollback()
         rows, next_cursor, error = [], None, exc.message
     args = {"tab": tab, **{k: v for k, v in filters.items() if v}}
     if customer_id:
         args["customer"] = customer_id
+    sort_url = url_for("tickets.queue", **args, **({} if sort else {"sort": "deadline"}))
+    if sort:
+        args["sort"] = sort
     next_url = url_for("tickets.queue", cursor=next_cursor, **args) if next_cursor else None
     return render_template("tickets/queue.html", tabs=tabs, tab=tab, rows=rows,
                            filters=filters, customer_id=customer_id, next_url=next_url,
                            first_url=url_for("tickets.queue", **args) if cursor else None,
                            error=error, kinds=KINDS, statuses=queries.STATUSES,
+                           sort=sort, sort_url=sort_url,
+                           deadlines=_deadlines(rows),
                            row_labels=_RowLabels(), opened=_opened_formatter(),
                            ticket_url=_ticket_url_builder()), (
         400 if error else 200)
+
+
+def _deadlines(rows) -> dict:
+    """{ticket id: nearest running SLA deadline} of the listed tickets (timers area)."""
+    lookup = current_app.jinja_env.globals.get("ticket_deadlines")
+    return lookup(rows) if lookup else {}
 
 
 class _Labels(dict):
@@ -455,12 +528,36 @@ def my_tickets_panel(user):
 
 
 def unassigned_panel(user):
-    if not user.can("tickets.view") or user.department_id is None:
+    if not user.can("tickets.view") or user.department_id is None \
+            or not queries.department_holds_tickets(user.department_id):
         return None
     return {"title": _l("My department's unassigned tickets"),
             "template": "tickets/_ticket_list.html",
             "context": {"tickets": _ticket_rows(user, queue="unassigned", limit=PANEL_SIZE),
                         "more_url": url_for("tickets.queue", tab="unassigned")}}
+
+
+def handled_panel(user):
+    """Tickets the user acted on that have moved on: they keep sight of what they handed off."""
+    if not user.can("tickets.view"):
+        return None
+    rows = [t for t in _ticket_rows(user, queue="handled", limit=PANEL_SIZE * 2)
+            if t.assignee_id != user.id][:PANEL_SIZE]  # "my tickets" lists those already
+    if not rows:
+        return None
+    return {"title": _l("Handled by me"), "template": "tickets/_ticket_list.html", "order": 60,
+            "context": {"tickets": rows, "more_url": url_for("tickets.queue", tab="handled")}}
+
+
+def approvals_panel(user):
+    """Department heads and supervisors: suspensions waiting for their approval, first."""
+    if not user.can("tickets.view") or not user.can(EVENTS["approve_suspension"]["permission"]):
+        return None
+    queue = "open" if can_see_all_departments(user) else "department"
+    return {"title": _l("Suspensions waiting for approval"), "order": 20,
+            "template": "tickets/_ticket_list.html",
+            "context": {"tickets": _ticket_rows(user, queue=queue, awaiting_approval=True,
+                                                limit=PANEL_SIZE)}}
 
 
 def customer_tickets_section(customer):

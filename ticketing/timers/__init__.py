@@ -16,13 +16,16 @@ def init_app(app) -> None:
     from ticketing.extensions import api
     from ticketing.timers import api as timers_api, clocks, handlers, labels, views
     from ticketing.signals import ticket_transitioned
-    from ticketing.timers.operations import ensure_default_sla, notify_new_assignee
+    from ticketing.timers.operations import (ensure_default_sla, notify_new_assignee,
+                                             unread_count)
     from ticketing.timers.scheduler import scheduler_command, start_embedded_scheduler
     from ticketing.wiring import wiring
 
     app.config.setdefault("SWEEP_TIME_BUDGET_SECONDS", 30.0)
     app.config.setdefault("TIMER_MAX_ATTEMPTS", 5)
     app.register_blueprint(views.bp)
+    app.jinja_env.globals["ticket_deadlines"] = views.ticket_deadlines
+    app.jinja_env.globals["clock_deadline"] = views.deadline_of
     api.register_blueprint(timers_api.blp)
     app.cli.add_command(scheduler_command)
     clocks.connect_receivers()
@@ -38,5 +41,5 @@ def init_app(app) -> None:
     areas.home_panels += [views.escalations_panel, views.notifications_panel]
     areas.ticket_sections.append(views.ticket_deadlines_section)
     areas.add_nav(50, "timers.escalations", _l("Escalations"), "escalations.view")
-    areas.add_nav(85, "timers.notifications", _l("Notifications"), None)
+    areas.add_nav(85, "timers.notifications", _l("Notifications"), None, badge=unread_count)
     areas.add_nav(92, "timers.policies", _l("SLA policies"), "sla.manage")

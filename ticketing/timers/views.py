@@ -17,6 +17,7 @@ from ticketing.tickets.permissions import visibility_clause
 from ticketing.timers import operations as ops
 from ticketing.timers.calendars import format_hours
 from ticketing.timers.clocks import live_minutes_used
+from ticketing.timers.deadlines import deadline_of, deadlines_for
 from ticketing.timers.forms import CalendarDayForm, CalendarForm, ConfirmForm, PolicyForm
 from ticketing.timers.labels import (CLOCK_LABELS, CLOCK_STATUS_LABELS, DAY_KIND_LABELS,
                                      LEVEL_LABELS, TIER_LABELS, WEEKDAY_LABELS,
@@ -215,6 +216,11 @@ def mark_read():
 
 # -- hooks into other areas' pages --------------------------------------------------------
 
+def ticket_deadlines(tickets) -> dict:
+    """Ticket lists: {ticket id: its nearest running deadline}, one query per list."""
+    return deadlines_for([t.id for t in tickets])
+
+
 def ticket_deadlines_section(ticket):
     """The ticket page card: each clock's due time, status, breach and minutes used."""
     clocks = db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id)
@@ -234,6 +240,7 @@ def notifications_panel(user):
     if not rows:
         return None
     return {"title": _l("Unread notifications"), "template": "timers/_notifications_panel.html",
+            "order": 30,
             "context": {"notifications": rows, "message": notification_message,
                         "unread": ops.unread_count(user)}}
 
@@ -242,7 +249,5 @@ def escalations_panel(user):
     if not user.can("escalations.view"):
         return None
     rows = escalated_clocks(user, limit=10)
-    if not rows:
-        return None
     return {"title": _l("Escalated tickets"), "template": "timers/_escalations_table.html",
-            "context": {"rows": rows, "more_url": url_for("timers.escalations")}}
+            "order": 10, "context": {"rows": rows, "more_url": url_for("timers.escalations")}}

@@ -1,0 +1,157 @@
+"""The working day in real Chromium: each journey is what a person does, step by step, and
+each step is checked on screen (see conftest.Browser.check for what every page gets)."""
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from ticketing import clock
+
+CALLER = "18785091285"
+
+
+def open_action(actions, label):
+    """Open an action's fold on the ticket page: the form inside it."""
+    actions.locator("details > summary", has_text=re.compile(f"^{re.escape(label)}$")).click()
+    return actions.locator("details[open]")
+
+
+@pytest.mark.parametrize("locale", ["zh", "en"])
+def test_agent_takes_a_call_and_opens_a_repair_seeing_the_callers_open_tickets(
+        browser, in_app, scene, locale):
+    _ = scene.words(locale)
+    in_app(scene.person, "agent", "agent", "call_center", "李晓东", locale=locale)
+    customer_id = in_app(scene.customer, "张三", CALLER, "KH100001")
+    _earlier_id, earlier = in_app(scene.ticket, "consult", customer_id,
+                                  description="咨询宽带资费套餐")
+
+    browser.login("agent")
+    browser.click("link", _("Call screen"))
+    page = browser.page
+    assert page.get_by_role("heading", name=_("Call screen"), level=1).is_visible()
+
+    # The number as the phone system shows it, with the country code.
+    page.get_by_label(_("Phone or account number")).fill("+86 187 8509 1285")
+    with page.expect_navigation():
+        page.get_by_label(_("Phone or account number")).press("Enter")
+    browser.check()
+    lookup = browser.text(".call-screen")
+    assert "张三" in lookup and "KH100001" in lookup
+    assert earlier in lookup, "the caller's open ticket is listed"
+    # Focus moves on to the new ticket, so the agent keeps typing.
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'kind'")
+
+    page.get_by_label(_("Kind"), exact=True).select_option("repair")
+    page.get_by_label(_("Description")).fill("电视没有信号，机顶盒显示E-202")
+    browser.submit(page.get_by_role("button", name=_("Open ticket"), exact=True))
+    flash = browser.flash()
+    number = re.search(r"[A-Z]*\d[\w-]*", flash).group(0)
+    assert number in page.locator("h1").inner_text()
+    assert _("Repair") in page.locator("h1").inner_text()
+    browser.screenshot(f"journey-call-ticket-{locale}")
+
+    # Back on the call screen, the caller's open tickets now include the new repair.
+    browser.goto(f"/call?phone={CALLER}")
+    listed = browser.text(".call-screen")
+    assert earlier in listed and number in listed
+    browser.screenshot(f"journey-call-lookup-{locale}")
+
+
+def test_work_order_is_dispatched_worked_and_closed(browser, in_app, scene):
+    _ = scene.words("zh")
+    in_app(scene.person, "dispatcher", "dispatcher", "dispatch", "王建国")
+    in_app(scene.person, "team1", "staff", "repair_team_1", "刘强")
+    in_app(scene.person, "team2", "staff", "repair_team_2", "孙磊")
+    in_app(scene.person, "callback", "callback_agent", "callback", "杨丽")
+    customer_id = in_app(scene.customer, "张三", CALLER, "KH100001")
+    ticket_id, number = in_app(scene.ticket, "repair", customer_id, events=[
+        ("verify_customer", {}), ("classify_fault", {"fault_type": "光缆"})])
+
+    browser.login("dispatcher")
+    browser.goto(f"/tickets/{ticket_id}")
+    page = browser.page
+    actions = page.locator(".ticket-actions")
+    form = open_action(actions, _("Issue work order"))
+    form.get_by_label(_("Department")).select_option(label="维修部")
+    browser.submit(actions.get_by_role("button", name=_("Issue work order"), exact=True))
+    assert _("Repair: work order issued") in browser.text(".facts")
+
+    form = open_action(actions, _("Dispatch field team"))
+    form.get_by_label(_("Department")).select_option(label="维修一队")
+    assignee = form.get_by_label(_("Assignee"))
+    offered = assignee.locator("option:not([hidden])").all_inner_texts()
+    assert any("刘强" in o for o in offered)
+    assert not any("杨丽" in o or "孙磊" in o for o in offered), offered
+    assignee.select_option(label=next(o for o in offered if "刘强" in o))
+    browser.submit(actions.get_by_role("button", name=_("Dispatch field team"), exact=True))
+    flash = browser.flash()
+    assert number in flash and "刘强" in flash, flash
+    browser.logout()
+
+    browser.login("team1")
+    assert number in browser.text("main"), "the team member sees the work order at home"
+    browser.click("link", number)
+    browser.submit(page.locator(".ticket-actions").get_by_role("button", name=_("Accept"), exact=True))
+    assert _("Repair: team working") in browser.text(".facts")
+    actions = page.locator(".ticket-actions")
+    form = open_action(actions, _("Report repaired"))
+    form.get_by_label(_("Note")).fill("更换分光器后恢复")
+    browser.submit(actions.get_by_role("button", name=_("Report repaired"), exact=True))
+    assert _("Repair: repaired") in browser.text(".facts")
+    form = open_action(actions, _("Resolve"))
+    form.get_by_label(_("Note")).fill("客户确认信号恢复")
+    browser.submit(actions.get_by_role("button", name=_("Resolve"), exact=True))
+    facts = browser.text(".facts")
+    assert _("Closed") in facts and _("Processed") in facts
+    assert "更换分光器后恢复" in browser.text(".ticket-timeline")
+    browser.screenshot("journey-repair-closed")
+
+
+def test_supervisor_sees_a_breach_with_time_overdue(browser, in_app, scene):
+    _ = scene.words("zh")
+    in_app(scene.person, "supervisor", "supervisor", "supervision", "赵敏")
+    clock.freeze(datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc))  # a Monday, 09:00 Beijing
+    _ticket_id, number = in_app(scene.ticket, "repair", description="整栋楼没有信号")
+    clock.advance(days=3)
+    from ticketing.timers.sweep import sweep_due_timers
+    in_app(sweep_due_timers)
+
+    browser.login("supervisor")
+    home = browser.text("main")
+    assert number in home
+    assert re.search(_("Overdue by %(time)s", time=r"[^\n]+"), home), home
+    browser.screenshot("journey-supervisor-home")
+    browser.click("link", _("Escalations"))
+    table = browser.text("main table")
+    assert number in table
+    assert re.search(_("Overdue by %(time)s", time=r"[^\n]+"), table), table
+    browser.screenshot("journey-supervisor-escalations")
+
+
+def test_a_version_conflict_keeps_the_typed_note(browser, in_app, scene):
+    _ = scene.words("zh")
+    in_app(scene.person, "ops", "staff", "operations", "张秀英")
+    ticket_id, number = in_app(scene.ticket, "consult", description="询问账单扣费明细")
+
+    browser.login("ops")
+    browser.goto(f"/tickets/{ticket_id}")
+    page = browser.page
+    actions = page.locator(".ticket-actions")
+    form = open_action(actions, _("Reply"))
+    typed = "已核实本月账单，多扣的20元将于下月返还。"
+    form.get_by_label(_("Note")).fill(typed)
+
+    # Meanwhile a colleague transfers the ticket: the page the user typed on is stale.
+    in_app(scene.fire, ticket_id, "transfer", department_id=in_app(
+        scene.department_id, "operations"))
+
+    browser.submit(actions.get_by_role("button", name=_("Reply"), exact=True))
+    flash = browser.flash()
+    assert flash and not re.search(r"\b\d+\b", flash.replace(number, "")), flash
+    assert _("Consult: with a department") in browser.text(".facts")
+    assert page.locator(".ticket-actions details[open]").get_by_label(_("Note")).input_value() == typed
+    browser.screenshot("journey-conflict")
+    # Sending it again now works: the form carries the fresh version.
+    browser.submit(page.locator(".ticket-actions").get_by_role("button", name=_("Reply"), exact=True))
+    assert _("Consult: reply to relay") in browser.text(".facts")
+    assert typed in browser.text(".ticket-timeline")
