@@ -67,7 +67,8 @@ class CallbackSchema(Schema):
     round = fields.Integer(metadata={"description": "the ticket's reopen count at closing"})
     kind = fields.String()
     status = fields.String(metadata={"description": "pending, done, unreachable, superseded"})
-    overdue = fields.Method("_overdue")
+    overdue = fields.Method("_overdue", metadata={"type": "boolean",
+                                                  "description": "pending and past due_at"})
     created_at = fields.DateTime()
     not_before = fields.DateTime(metadata={"description": "the next attempt may start"})
     due_at = fields.DateTime(metadata={"description": "the next attempt is due"})
