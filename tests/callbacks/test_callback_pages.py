@@ -22,6 +22,8 @@ def test_the_agent_takes_the_most_urgent_callback_and_records_an_unsatisfied_sur
     line.close(newer)
     agent = make_user("callback_agent", "call_center")
     _login(client, agent)
+    home = client.get("/").get_data(as_text=True)
+    assert "Callbacks waiting: 2, overdue: 1." in home and "Open the callback queue" in home
     page = client.get("/callbacks").get_data(as_text=True)
     numbers = [line.ticket(older).number, line.ticket(newer).number]
     assert page.index(numbers[0]) < page.index(numbers[1])  # due first

@@ -9,8 +9,9 @@ from ticketing.auth.permissions import permission_required
 from ticketing.callbacks import operations as ops, queries
 from ticketing.callbacks.models import Callback
 from ticketing.callbacks.schemas import (AttemptCreateSchema, AttemptResultSchema,
-                                         CallbackDetailSchema, CallbackPageSchema,
-                                         CallbackQuerySchema, SettingsSchema)
+                                         CallbackConflictSchema, CallbackDetailSchema,
+                                         CallbackPageSchema, CallbackQuerySchema,
+                                         SettingsSchema)
 from ticketing.errors import ApiError, Conflict
 from ticketing.extensions import db
 from ticketing.unit import unit_of_work
@@ -20,9 +21,11 @@ blp = ApiBlueprint("callbacks_api", __name__, url_prefix="/api/v1",
 
 
 def _errors(*statuses):
+    """Document the error responses an endpoint can give (409s name what they conflict on)."""
     def decorator(view):
         for status in statuses:
-            view = blp.alt_response(status, schema=ApiErrorSchema)(view)
+            schema = CallbackConflictSchema if status == 409 else ApiErrorSchema
+            view = blp.alt_response(status, schema=schema)(view)
         return view
     return decorator
 

@@ -4,7 +4,7 @@ from datetime import timezone
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ticketing.apiutil import MAX_ID
+from ticketing.apiutil import MAX_ID, ApiErrorSchema
 from ticketing.auth.schemas import UserRefSchema
 from ticketing.callbacks.models import DIMENSIONS
 from ticketing.callbacks.operations import MAX_MINUTES
@@ -18,6 +18,14 @@ SCORE = validate.Range(min=1, max=5, error="Give a score from 1 to 5.")
 def _score(description: str):
     return fields.Integer(strict=True, allow_none=True, load_default=None, validate=SCORE,
                           metadata={"description": description})
+
+
+class CallbackConflictSchema(ApiErrorSchema):
+    """409: no_open_callback, not_yet_due, taken, stale_version."""
+
+    current_version = fields.Integer(metadata={"description": "stale_version: reload it"})
+    not_before = fields.DateTime(metadata={"description": "not_yet_due: when to try again"})
+    agent_id = fields.Integer(metadata={"description": "taken: who holds the callback"})
 
 
 class CallbackQuerySchema(Schema):

@@ -176,5 +176,5 @@ def queue_panel(user):
         return None
     now = utcnow()
     return {"title": _("Callbacks to make"), "template": "callbacks/_panel.html",
-            "context": {"callbacks": rows[:10], "overdue": sum(c.is_overdue(now) for c in rows),
+            "context": {"waiting": len(rows), "overdue": sum(c.is_overdue(now) for c in rows),
                         "now": now}}
