@@ -10,15 +10,13 @@ def init_app(app) -> None:
     from ticketing.callbacks.permissions import CALLBACK_GRANTS, CALLBACK_PERMISSIONS
     from ticketing.extensions import api
     from ticketing.signals import ticket_transitioned
-    from ticketing.timers.handlers import timer_handler
     from ticketing.wiring import wiring
 
     app.register_blueprint(views.bp)
     api.register_blueprint(callbacks_api.blp)
     ticket_transitioned.connect(operations.on_ticket_transitioned, weak=False)
-    timer_handler(operations.OVERDUE)(operations.fire_overdue_callback)
-    timer_handler(operations.OVERDUE, batch=True)(operations.fire_overdue_callbacks)
     areas = wiring(app)
+    areas.timer_handlers[operations.OVERDUE] = operations.fire_overdue_callbacks
     areas.add_permissions(CALLBACK_PERMISSIONS, CALLBACK_GRANTS)
     areas.reference_data.append(operations.ensure_callback_settings)
     areas.home_panels.append(views.queue_panel)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import lazyload
 
-from ticketing.auth.models import RolePermission, User, user_roles
+from ticketing.auth.models import User
 from ticketing.callbacks.models import (DIMENSIONS, Callback, CallbackAttempt,
                                         CallbackSettings)
 from ticketing.clock import utcnow
@@ -255,13 +255,14 @@ def _reopen(actor: User, callback: Callback, attempt: CallbackAttempt) -> int | 
 # -- overdue escalation (the sweep) --------------------------------------------------------
 
 def escalation_recipients() -> list[int]:
-    """Active users whose roles hold callbacks.escalations (the callback team's leads)."""
-    return list(db.session.scalars(
-        select(User.id).distinct()
-        .join(user_roles, user_roles.c.user_id == User.id)
-        .join(RolePermission, RolePermission.role_id == user_roles.c.role_id)
-        .where(User.active.is_(True), RolePermission.permission == ESCALATION_PERMISSION)
-        .order_by(User.id)))
+    """Active users whose roles hold callbacks.escalations (the callback team's leads), by the
+    timers area's recipient rule `anyone_with:<permission>`."""
+    from ticketing.timers.handlers import Recipients
+    rule = f"anyone_with:{ESCALATION_PERMISSION}"
+    recipients = Recipients()
+    recipients.want(rule, None, None)
+    recipients.load()
+    return recipients.of([rule], None, None)
 
 
 def fire_overdue_callbacks(timers: list, now: datetime) -> None:
@@ -294,7 +295,3 @@ def fire_overdue_callbacks(timers: list, now: datetime) -> None:
                 data={"callback_id": callback.id, "ticket_number": numbers.get(
                     callback.ticket_id), "due_at": callback.due_at.isoformat()}))
     db.session.flush()
-
-
-def fire_overdue_callback(timer, now: datetime) -> None:
-    fire_overdue_callbacks([timer], now)
