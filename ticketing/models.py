@@ -7,3 +7,4 @@ from ticketing.tickets.models import Ticket, TicketEvent  # noqa: F401
 import ticketing.timers.models  # noqa: F401,E402  (calendars, SLA policies and clocks, timers)
 from ticketing.calls.models import Call  # noqa: F401,E402
 import ticketing.reports.models  # noqa: F401,E402  (report rollups)
+import ticketing.callbacks.models  # noqa: F401,E402  (callback settings, tasks, attempts)

@@ -48,9 +48,11 @@ def test_no_route_can_put_patch_or_delete_history(app):
     for rule in app.url_map.iter_rules():
         for method in rule.methods & {"PUT", "PATCH", "DELETE"}:
             writers[(method, rule.rule)] = rule.endpoint
-    # The only one: a customer patch, which appends a history row (checked below).
+    # A customer patch, which appends a history row (checked below), and the callback
+    # settings (not history: one row of configuration).
     assert writers == {("PATCH", "/api/v1/customers/<int:customer_id>"):
-                       "customers_api.patch_customer"}
+                       "customers_api.patch_customer",
+                       ("PUT", "/api/v1/callback-settings"): "callbacks_api.put_settings"}
     for rule in app.url_map.iter_rules():
         if re.search(r"history|changes", rule.rule):
             assert rule.methods - {"HEAD", "OPTIONS"} == {"GET"}, rule.rule

@@ -96,10 +96,33 @@ ENDPOINTS = [
       for name in ("summary", "calls", "faults", "repairs", "sla", "tickets")),
     ("GET", "/api/v1/reports/customer?customer_id={customer_id}", (REPORTS,), None),
     ("GET", "/api/v1/reports/{unknown_report}", (), None),
+    # pages: callbacks
+    ("GET", "/callbacks", ("callbacks.work",), None),
+    ("POST", "/callbacks/{new_callback_id}/take", ("callbacks.work",), lambda f: {}),
+    ("GET", "/callbacks/{callback_id}", ("callbacks.work",), None),
+    ("POST", "/callbacks/{new_callback_id}", ("callbacks.work",), lambda f: {
+        "version": str(f["new_callback_version"]), "reached": "no", "note": "无人接听"}),
+    ("GET", "/callbacks/search?status=due", ("callbacks.view",), None),
+    ("GET", "/callbacks/settings", ("callbacks.settings",), None),
+    ("POST", "/callbacks/settings", ("callbacks.settings",), lambda f: {
+        "version": str(f.settings_version()), "kinds": ["repair", "complaint"],
+        "due_repair": str(400 + f["n"]() % 100), "due_complaint": "480",
+        "retry_minutes": "60", "max_attempts": "3", "threshold": "3",
+        "calendar_id": str(f["calendar_id"])}),
+    # API: callbacks
+    ("GET", "/api/v1/callbacks?status=due", ("callbacks.view",), None),
+    ("GET", "/api/v1/callbacks/{callback_id}", ("callbacks.view",), None),
+    ("POST", "/api/v1/callbacks/{new_callback_id}/attempts", ("callbacks.work",), lambda f: {
+        "version": f["new_callback_version"], "reached": False, "note": "无人接听"}),
+    ("GET", "/api/v1/callback-settings", ("callbacks.settings",), None),
+    ("PUT", "/api/v1/callback-settings", ("callbacks.settings",), lambda f: {
+        "version": f.settings_version(), "kinds": ["repair"],
+        "due_minutes": {"repair": 300 + f["n"]() % 100}, "retry_minutes": 60,
+        "max_attempts": 3, "threshold": 3, "calendar_id": None}),
 ]
 
 ALLOWED_STATUS = {("page", "GET"): 200, ("page", "POST"): 302,
-                  ("api", "GET"): 200, ("api", "POST"): 201}
+                  ("api", "GET"): 200, ("api", "POST"): 201, ("api", "PUT"): 200}
 API_POST_200 = {"/api/v1/screen-pop", "/api/v1/notifications/read"}
 API_GET_400 = {"/api/v1/reports/no-such-report"}  # an unknown report's name is a 400
 
@@ -156,8 +179,16 @@ class World(dict):
                 return dict(zip(("kind", "priority", "customer_tier"), scope))
         raise AssertionError("every scope is taken")
 
+    def settings_version(self) -> int:
+        from ticketing.callbacks.models import CallbackSettings
+        with self.app.app_context():
+            version = db.session.get(CallbackSettings, 1).version
+            db.session.remove()
+        return version
+
     def fresh(self):
-        for key in ("new_ticket_id", "new_ticket_version", "new_day_id", "new_call_id"):
+        for key in ("new_ticket_id", "new_ticket_version", "new_day_id", "new_call_id",
+                    "new_callback_id", "new_callback_version"):
             self.pop(key, None)
 
     def __missing__(self, key):
@@ -174,6 +205,10 @@ class World(dict):
                 from ticketing.calls.operations import record_call
                 self["new_call_id"] = record_call(None, "13800138000").id
                 db.session.commit()
+            elif key in ("new_callback_id", "new_callback_version"):
+                callback = _closed_repair_callback()
+                self["new_callback_id"], self["new_callback_version"] = (callback.id,
+                                                                         callback.version)
             elif key == "new_day_id":
                 calendar = db.session.get(Calendar, self["calendar_id"])
                 n = next(self.counter)
@@ -185,6 +220,17 @@ class World(dict):
                 raise KeyError(key)
             db.session.remove()
         return self[key]
+
+
+def _closed_repair_callback():
+    """A repair closed (suspend, close): its callback task, committed."""
+    from ticketing.callbacks.models import Callback
+    from ticketing.tickets.operations import fire_event, open_ticket
+    ticket = open_ticket(None, kind="repair", caller_phone="13800138000", description="回访")
+    fire_event(None, ticket, "suspend", {"reason": "客户要求"})
+    fire_event(None, ticket, "close", {"note": "已处理"})
+    db.session.commit()
+    return db.session.scalars(select(Callback).where(Callback.ticket_id == ticket.id)).one()
 
 
 @pytest.fixture
@@ -200,7 +246,8 @@ def world(app):
         ids = {"ticket_id": ticket.id, "customer_id": customer.id, "report": "summary",
                "unknown_report": "no-such-report",
                "policy_id": db.session.scalar(select(func.min(SlaPolicy.id))),
-               "calendar_id": db.session.scalar(select(func.min(Calendar.id)))}
+               "calendar_id": db.session.scalar(select(func.min(Calendar.id))),
+               "callback_id": _closed_repair_callback().id}
         db.session.remove()
     assert ids["policy_id"] and ids["calendar_id"]
     return World(app, ids)
@@ -219,9 +266,14 @@ def _snapshot(app) -> dict:
         calls = sorted(db.session.execute(select(Call.id, Call.ticket_id)).all())
         unread = db.session.scalar(select(func.count(Notification.id)).where(
             Notification.read_at.is_(None)))
+        from ticketing.callbacks.models import Callback, CallbackSettings
+        callbacks = {c.id: (c.status, c.attempts, c.agent_id, c.version)
+                     for c in db.session.scalars(select(Callback)).unique()}
+        settings = db.session.scalar(select(CallbackSettings.version))
         db.session.remove()
     return {"tickets": tickets, "history": history, "policies": policies,
-            "calendars": calendars, "days": days, "unread": unread, "calls": calls}
+            "calendars": calendars, "days": days, "unread": unread, "calls": calls,
+            "callbacks": callbacks, "callback_settings": settings}
 
 
 @pytest.mark.parametrize("role", [*DEFAULT_ROLES, ANONYMOUS])
@@ -277,13 +329,14 @@ def test_an_allowed_write_does_change_data(app, client, make_user, world):
         assert _snapshot(app) != before, path
 
 
-def test_the_table_covers_every_route_of_tickets_timers_and_reports(app):
+def test_the_table_covers_every_route_of_tickets_timers_and_other_areas(app):
     covered = {(m, re.sub(r"\{\w+\}", "<id>", t.split("?")[0])) for m, t, _r, _b in ENDPOINTS}
     missing = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.split(".")[0] not in ("tickets", "tickets_api", "timers", "timers_api",
                                                "search", "search_api", "calls", "calls_api",
-                                               "reports", "reports_api"):
+                                               "reports", "reports_api", "callbacks",
+                                               "callbacks_api"):
             continue
         path = re.sub(r"<[^>]+>", "<id>", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

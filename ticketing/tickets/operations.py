@@ -205,8 +205,12 @@ def stale_ticket(ticket: Ticket) -> Conflict:
 
 
 def fire_event(actor, ticket: Ticket, event: str, fields: dict | None = None,
-               expected_version: int | None = None, system: bool = False) -> TicketEvent:
+               expected_version: int | None = None, system: bool = False,
+               links: dict | None = None) -> TicketEvent:
     """Apply one workflow event: validate, change state, record history, notify receivers.
+
+    `links`: what caused the event (e.g. {"callback_id": ...} for a reopening by a callback
+    survey), kept in the history row's data (history rows are append-only: it is now or never).
 
     Raises InvalidInput (400), Conflict (409 stale version), EventNotAllowed / GuardRefused
     (409, from the machine); on any of them nothing has changed.
@@ -233,7 +237,7 @@ def fire_event(actor, ticket: Ticket, event: str, fields: dict | None = None,
     history = TicketEvent(ticket_id=ticket.id, at=now, actor_id=getattr(actor, "id", None),
                           event=event, from_state=from_state, to_state=to_state, note=note,
                           data={k: v for k, v in clean.items() if k not in ("note",)}
-                          | ({"system": True} if system else {}))
+                          | ({"system": True} if system else {}) | (links or {}))
     db.session.add(history)
     db.session.flush()  # the version check happens here: a concurrent change raises
     ticket_transitioned.send(ticket, actor=actor, at=now, event=event, from_state=from_state,

@@ -1,0 +1,297 @@
+"""Callback operations (SPEC §5). They flush, never commit: the request, or the sweep, that
+calls them commits once. The task of a closing is created by a ticket_transitioned receiver,
+so it commits with the closing itself; an unsatisfied survey reopens the ticket with
+fire_event, so the reopening, its history row (linking the survey) and the survey commit
+together."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import lazyload
+
+from ticketing.auth.models import User
+from ticketing.callbacks.models import (DIMENSIONS, Callback, CallbackAttempt,
+                                        CallbackSettings)
+from ticketing.clock import utcnow
+from ticketing.errors import Conflict, InvalidInput
+from ticketing.extensions import db
+from ticketing.tickets.models import Ticket
+from ticketing.timers.calendars import business_calendar
+from ticketing.timers.clocks import _timer_row, schedule_timers
+from ticketing.timers.models import Calendar, Notification
+from workflows.business_time import add_business_minutes
+from workflows.tickets import KINDS
+
+OVERDUE = "callback_overdue"  # the timer kind, and the notification kind
+SETTINGS_ID = 1
+DEFAULTS = {"kinds": ["repair", "complaint"], "due_minutes": {"repair": 480, "complaint": 480},
+            "retry_minutes": 120, "max_attempts": 3, "threshold": 3}
+MAX_MINUTES = 60 * 24 * 30  # a month of business minutes
+ESCALATION_PERMISSION = "callbacks.escalations"
+
+
+# -- settings ------------------------------------------------------------------------------
+
+def ensure_callback_settings() -> list[str]:
+    """Reference data: the settings row with the defaults, if there is none."""
+    if db.session.get(CallbackSettings, SETTINGS_ID) is not None:
+        return []
+    db.session.add(CallbackSettings(id=SETTINGS_ID, **DEFAULTS,
+                                    calendar_id=_default_calendar_id()))
+    db.session.flush()
+    return ["callback settings"]
+
+
+def _default_calendar_id() -> int | None:
+    return db.session.scalar(select(func.min(Calendar.id)))
+
+
+def current_settings() -> CallbackSettings:
+    """The settings row; the defaults (not saved) if `ticketing init` has not made it yet."""
+    row = db.session.get(CallbackSettings, SETTINGS_ID)
+    if row is None:
+        row = CallbackSettings(id=SETTINGS_ID, version=0, calendar_id=_default_calendar_id(),
+                               **DEFAULTS)
+    return row
+
+
+def save_settings(data: dict, expected_version: int) -> CallbackSettings:
+    """Replace the settings (kinds, due_minutes, retry_minutes, max_attempts, threshold,
+    calendar_id). 400 on invalid values, 409 if someone saved since `expected_version`."""
+    row = db.session.get(CallbackSettings, SETTINGS_ID)
+    current_version = row.version if row is not None else 0
+    if expected_version != current_version:
+        raise Conflict("stale_version", _("Someone else changed the callback settings after "
+                                          "you read them; reload and try again."),
+                       current_version=current_version)
+    errors: dict[str, list[str]] = {}
+    kinds = list(dict.fromkeys(data["kinds"]))
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        errors["kinds"] = [_("Unknown ticket kind: %(kind)s", kind=", ".join(unknown))]
+    due = {}
+    for kind in kinds:
+        minutes = (data.get("due_minutes") or {}).get(kind)
+        if not isinstance(minutes, int) or isinstance(minutes, bool) \
+                or not 1 <= minutes <= MAX_MINUTES:
+            errors.setdefault("due_minutes", []).append(
+                _("Give the business minutes until a %(kind)s callback is due (1 to "
+                  "%(max)s).", kind=kind, max=MAX_MINUTES))
+        else:
+            due[kind] = minutes
+    calendar_id = data.get("calendar_id")
+    if calendar_id is not None and db.session.get(Calendar, calendar_id) is None:
+        errors["calendar_id"] = [_("No such calendar.")]
+    if errors:
+        raise InvalidInput(errors)
+    if row is None:
+        row = CallbackSettings(id=SETTINGS_ID)
+        db.session.add(row)
+    row.kinds = kinds
+    row.due_minutes = due
+    row.retry_minutes = data["retry_minutes"]
+    row.max_attempts = data["max_attempts"]
+    row.threshold = data["threshold"]
+    row.calendar_id = calendar_id if calendar_id is not None else _default_calendar_id()
+    row.updated_at = utcnow()
+    db.session.flush()
+    return row
+
+
+def _calendar_of(settings: CallbackSettings):
+    calendar = settings.calendar
+    if calendar is None and settings.calendar_id is not None:
+        calendar = db.session.get(Calendar, settings.calendar_id)
+    return calendar
+
+
+def business_due(settings: CallbackSettings, start: datetime, minutes: int) -> datetime:
+    calendar = _calendar_of(settings)
+    if calendar is None:  # no calendar at all: wall-clock minutes
+        from datetime import timedelta
+        return start + timedelta(minutes=minutes)
+    return add_business_minutes(start, minutes, business_calendar(calendar, start))
+
+
+# -- tasks ---------------------------------------------------------------------------------
+
+def _overdue_timer(callback: Callback) -> dict:
+    return _timer_row(kind=OVERDUE, due_at=callback.due_at, ticket_id=callback.ticket_id,
+                      dedupe_key=f"callback:{callback.id}:{callback.attempts}",
+                      data={"callback_id": callback.id, "attempt": callback.attempts},
+                      created_at=callback.created_at)
+
+
+def on_ticket_transitioned(ticket: Ticket, *, at: datetime, to_state: str, **_kwargs) -> None:
+    """Closing a ticket of a configured kind makes its callback task, in the same unit of
+    work; a task still pending from an earlier closing is superseded by it."""
+    if to_state != "closed":
+        return
+    settings = current_settings()
+    if ticket.kind not in (settings.kinds or []):
+        return
+    minutes = int((settings.due_minutes or {}).get(ticket.kind) or DEFAULTS["due_minutes"].get(
+        ticket.kind, 480))
+    db.session.execute(update(Callback).where(Callback.ticket_id == ticket.id,
+                                              Callback.status == "pending")
+                       .values(status="superseded", version=Callback.version + 1)
+                       .execution_options(synchronize_session="fetch"))
+    callback = Callback(ticket_id=ticket.id, round=ticket.reopen_count, kind=ticket.kind,
+                        status="pending", created_at=at, not_before=at,
+                        due_at=business_due(settings, at, minutes))
+    db.session.add(callback)
+    db.session.flush()
+    schedule_timers([_overdue_timer(callback)])
+
+
+def open_callback(callback_id: int) -> Callback | None:
+    return db.session.get(Callback, callback_id)
+
+
+def take_callback(actor: User, callback: Callback) -> Callback:
+    """The agent takes a pending callback (again, if it is already theirs)."""
+    if callback.status != "pending":
+        raise _not_open()
+    if callback.agent_id is not None and callback.agent_id != actor.id:
+        raise Conflict("taken", _("Another callback agent has taken this callback."),
+                       agent_id=callback.agent_id)
+    if callback.agent_id is None:
+        callback.agent_id = actor.id
+        callback.taken_at = utcnow()
+        db.session.flush()
+    return callback
+
+
+def _not_open() -> Conflict:
+    return Conflict("no_open_callback",
+                    _("This callback is finished: there is no open callback to record a "
+                      "survey on."))
+
+
+def unsatisfied(scores: dict, threshold: int) -> bool:
+    return any(scores[d] < threshold for d in DIMENSIONS)
+
+
+def record_attempt(actor: User, callback: Callback, data: dict,
+                   expected_version: int | None) -> CallbackAttempt:
+    """One attempt: not reached (a retry after the delay, or unreachable after the last
+    attempt) or reached with the survey (done; unsatisfied reopens the ticket).
+
+    409 if the callback is not open, not yet due for its retry, taken by another agent, or
+    changed since `expected_version`; 400 if a reached answer lacks a score."""
+    if expected_version is not None and expected_version != callback.version:
+        raise Conflict("stale_version", _("Someone else changed this callback after you "
+                                          "opened it; reload and try again."),
+                       current_version=callback.version)
+    if callback.status != "pending":
+        raise _not_open()
+    now = utcnow()
+    if callback.not_before > now:
+        raise Conflict("not_yet_due", _("The next attempt on this callback is due at "
+                                        "%(at)s UTC.", at=callback.not_before.strftime(
+                                            "%Y-%m-%d %H:%M")),
+                       not_before=callback.not_before.isoformat())
+    if callback.agent_id is not None and callback.agent_id != actor.id:
+        raise Conflict("taken", _("Another callback agent has taken this callback."),
+                       agent_id=callback.agent_id)
+    reached = data["reached"]
+    scores = {d: data.get(d) for d in DIMENSIONS}
+    if reached:
+        missing = {d: [_("Give a score from 1 to 5.")] for d, v in scores.items() if v is None}
+        if missing:
+            raise InvalidInput(missing)
+    settings = current_settings()
+    callback.attempts += 1
+    attempt = CallbackAttempt(callback_id=callback.id, number=callback.attempts, at=now,
+                              actor_id=actor.id, reached=reached,
+                              note=data.get("note") or "",
+                              comment=(data.get("comment") or "") if reached else "")
+    db.session.add(attempt)
+    if callback.agent_id is None:
+        callback.agent_id, callback.taken_at = actor.id, now
+    if not reached:
+        if callback.attempts >= settings.max_attempts:
+            callback.status, callback.done_at = "unreachable", now
+        else:
+            callback.not_before = business_due(settings, now, settings.retry_minutes)
+            minutes = int((settings.due_minutes or {}).get(callback.kind) or 480)
+            callback.due_at = business_due(settings, callback.not_before, minutes)
+    else:
+        for name, value in scores.items():
+            setattr(attempt, name, value)
+            setattr(callback, name, value)
+        attempt.satisfied = not unsatisfied(scores, settings.threshold)
+        callback.result = "satisfied" if attempt.satisfied else "unsatisfied"
+        callback.comment = attempt.comment
+        callback.status, callback.done_at = "done", now
+    db.session.flush()
+    db.session.expire(callback, ["attempt_rows"])
+    if callback.status == "pending":
+        schedule_timers([_overdue_timer(callback)])
+    elif reached and not attempt.satisfied:
+        attempt.reopen_event_id = _reopen(actor, callback, attempt)
+        db.session.flush()
+    return attempt
+
+
+def _reopen(actor: User, callback: Callback, attempt: CallbackAttempt) -> int | None:
+    """Reopen the ticket into its handling sub-state with the survey linked in its history."""
+    from ticketing.tickets.operations import fire_event
+    ticket = db.session.get(Ticket, callback.ticket_id)
+    if ticket is None or ticket.state != "closed":
+        return None  # already reopened by someone else: the survey is recorded all the same
+    reason = _("Callback survey unsatisfied (overall %(overall)s, attitude %(attitude)s, "
+               "standard %(standard)s, effect %(effect)s): %(comment)s",
+               overall=attempt.overall, attitude=attempt.attitude, standard=attempt.standard,
+               effect=attempt.effect, comment=attempt.comment or "—")
+    history = fire_event(actor, ticket, "reopen", {"reason": reason[:4000]}, links={
+        "callback_id": callback.id, "callback_attempt_id": attempt.id,
+        "survey": {d: getattr(attempt, d) for d in DIMENSIONS}})
+    return history.id
+
+
+# -- overdue escalation (the sweep) --------------------------------------------------------
+
+def escalation_recipients() -> list[int]:
+    """Active users whose roles hold callbacks.escalations (the callback team's leads), by the
+    timers area's recipient rule `anyone_with:<permission>`."""
+    from ticketing.timers.handlers import Recipients
+    rule = f"anyone_with:{ESCALATION_PERMISSION}"
+    recipients = Recipients()
+    recipients.want(rule, None, None)
+    recipients.load()
+    return recipients.of([rule], None, None)
+
+
+def fire_overdue_callbacks(timers: list, now: datetime) -> None:
+    """Batch handler of callback_overdue timers: each callback still pending at the attempt
+    the timer was set for is escalated once (a notification to each lead). Idempotent: the
+    callback is locked and re-read; a done, superseded or re-attempted one is left alone."""
+    wanted = {}
+    for timer in timers:
+        data = timer.data or {}
+        if "callback_id" in data:
+            wanted[data["callback_id"]] = data.get("attempt", 0)
+    if not wanted:
+        return
+    callbacks = db.session.scalars(
+        select(Callback).where(Callback.id.in_(sorted(wanted))).order_by(Callback.id)
+        .options(lazyload("*")).with_for_update()
+        .execution_options(populate_existing=True)).all()
+    due = [c for c in callbacks if c.status == "pending" and c.attempts == wanted[c.id]
+           and c.escalations <= c.attempts and c.due_at <= now]
+    if not due:
+        return
+    recipients = escalation_recipients()
+    numbers = dict(db.session.execute(select(Ticket.id, Ticket.number).where(
+        Ticket.id.in_(sorted({c.ticket_id for c in due})))).all())
+    for callback in due:
+        callback.escalations = callback.attempts + 1
+        for user_id in recipients:
+            db.session.add(Notification(
+                user_id=user_id, ticket_id=callback.ticket_id, kind=OVERDUE, created_at=now,
+                data={"callback_id": callback.id, "ticket_number": numbers.get(
+                    callback.ticket_id), "due_at": callback.due_at.isoformat()}))
+    db.session.flush()

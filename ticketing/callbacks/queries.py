@@ -1,0 +1,75 @@
+"""Reading callbacks: the agent's queue and the callback query (回访信息查询), in SQL."""
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+
+from ticketing.callbacks.models import Callback
+from ticketing.clock import utcnow
+from ticketing.errors import InvalidInput
+from ticketing.extensions import db
+from ticketing.tickets.queries import decode_cursor
+
+# What a filter on status means; `waiting`: not reached, the retry is not due yet.
+STATUS_FILTERS = ("due", "overdue", "waiting", "done", "unreachable", "superseded")
+
+
+def _status_clause(status: str, now: datetime):
+    pending = Callback.status == "pending"
+    return {
+        "due": and_(pending, Callback.not_before <= now, Callback.due_at > now),
+        "overdue": and_(pending, Callback.due_at <= now),
+        "waiting": and_(pending, Callback.not_before > now, Callback.due_at > now),
+    }.get(status, Callback.status == status)
+
+
+def encode_cursor(callback: Callback) -> str:
+    raw = f"{callback.due_at.isoformat()}|{callback.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def callback_page(*, status=None, kind=None, agent_id=None, ticket_id=None, date_from=None,
+                  date_to=None, cursor=None, limit=50) -> tuple[list[Callback], str | None]:
+    """Callbacks by due time (soonest first), filtered; date_from/date_to bound the time the
+    callback was created (the ticket's closing). Returns (rows, next_cursor or None)."""
+    if status is not None and status not in STATUS_FILTERS:
+        raise InvalidInput({"status": [_("Not a valid choice.")]})
+    now = utcnow()
+    query = select(Callback)
+    if status is not None:
+        query = query.where(_status_clause(status, now))
+    if kind is not None:
+        query = query.where(Callback.kind == kind)
+    if agent_id is not None:
+        query = query.where(Callback.agent_id == agent_id)
+    if ticket_id is not None:
+        query = query.where(Callback.ticket_id == ticket_id)
+    if date_from is not None:
+        query = query.where(Callback.created_at >= date_from)
+    if date_to is not None:
+        query = query.where(Callback.created_at < date_to)
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(or_(Callback.due_at > at,
+                                and_(Callback.due_at == at, Callback.id > last_id)))
+    rows = db.session.scalars(query.order_by(Callback.due_at, Callback.id)
+                              .limit(limit + 1)).unique().all()
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def queue(limit: int = 100) -> list[Callback]:
+    """What a callback agent can work now: pending and not waiting for a retry, the most
+    urgent (overdue) first."""
+    now = utcnow()
+    return db.session.scalars(
+        select(Callback).where(Callback.status == "pending", Callback.not_before <= now)
+        .order_by(Callback.due_at, Callback.id).limit(limit)).unique().all()
+
+
+def callbacks_of_ticket(ticket_id: int) -> list[Callback]:
+    return db.session.scalars(select(Callback).where(Callback.ticket_id == ticket_id)
+                              .order_by(Callback.id)).unique().all()
