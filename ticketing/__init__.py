@@ -3,7 +3,7 @@ import os
 
 from flask import Flask
 
-from ticketing import auth, customers, main, tickets, timers
+from ticketing import auth, customers, incidents, main, tickets, timers
 from ticketing.apiutil import IdConverter
 from ticketing.cli import register_commands
 from ticketing.config import load_config
@@ -19,7 +19,7 @@ from ticketing.wiring import install as install_wiring
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The areas, in the order their pages, panels and reference data appear.
-AREAS = (main, auth, customers, tickets, timers)
+AREAS = (main, auth, customers, tickets, timers, incidents)
 
 
 def create_app(test_config: dict | None = None) -> Flask:

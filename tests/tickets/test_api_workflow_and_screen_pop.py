@@ -118,7 +118,7 @@ def test_repeat_caller_window_comes_from_the_configuration(api, people, app_conf
 def test_unknown_caller_gets_an_empty_screen_pop(api, people):
     pop = api.post("agent", "/screen-pop", {"phone": "13600000000"}).get_json()
     assert pop == {"phone": "13600000000", "customers": [], "open_tickets": [],
-                   "repeat_caller": False}
+                   "repeat_caller": False, "open_incidents": []}
 
 
 def test_screen_pop_shows_only_tickets_the_user_may_see(api, people):

@@ -11,6 +11,7 @@ from ticketing.auth.permissions import forbidden, permission_required
 from ticketing.customers.operations import customers_by_phone, normalise_phone
 from ticketing.errors import ApiError, InvalidInput
 from ticketing.extensions import db
+from ticketing.incidents.operations import open_incidents_for
 from ticketing.tickets import operations as ops, queries
 from ticketing.tickets.labels import (CHANNEL_LABELS, FIELD_LABELS, KIND_LABELS,
                                       PRIORITY_LABELS, STATUS_LABELS, event_label, state_label)
@@ -170,4 +171,5 @@ def screen_pop(data):
                                                         [c.id for c in customers]),
         "repeat_caller": queries.is_repeat_caller(
             number, current_app.config["REPEAT_CALLER_WINDOW_HOURS"]),
+        "open_incidents": open_incidents_for(current_user, [c.area for c in customers]),
     }

@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from ticketing.apiutil import MAX_ID
 from ticketing.auth.schemas import DepartmentRefSchema, UserRefSchema
+from ticketing.incidents.schemas import ScreenPopIncidentSchema
 from ticketing.tickets.labels import state_label
 from ticketing.tickets.models import CHANNELS, PRIORITIES
 from ticketing.tickets.operations import TEXT_LIMIT, event_text_limit
@@ -272,6 +273,8 @@ class ScreenPopResultSchema(Schema):
     open_tickets = fields.List(fields.Nested(TicketSchema))
     repeat_caller = fields.Boolean(metadata={"description": "this number opened a ticket "
                                                             "within the repeat-caller window"})
+    open_incidents = fields.List(fields.Nested(ScreenPopIncidentSchema), metadata={
+        "description": "open incidents in the callers' areas, to link the new repair ticket"})
 
 
 class WorkflowSchema(Schema):
