@@ -31,7 +31,9 @@ def _errors(*statuses):
 
 
 def _incident_or_404(incident_id: int, lock: bool = False) -> Incident:
-    incident = db.session.get(Incident, incident_id, with_for_update=lock or None)
+    # FOR UPDATE OF incidents: the eager joins' outer sides cannot be locked (PostgreSQL).
+    incident = db.session.get(Incident, incident_id,
+                              with_for_update={"of": Incident} if lock else None)
     if incident is None:
         raise ApiError(404, "not_found", _("No such incident."))
     return incident

@@ -198,7 +198,7 @@ def link_tickets(actor, incident: Incident, ticket_ids: list[int] | None = None,
             raise InvalidInput({"ticket_ids": [_("At most %(n)d tickets at once.",
                                                  n=MAX_LINKS_PER_REQUEST)]})
     tickets = {t.id: t for t in db.session.scalars(
-        select(Ticket).where(Ticket.id.in_(ids)).with_for_update())} if ids else {}
+        select(Ticket).where(Ticket.id.in_(ids)).with_for_update(of=Ticket))} if ids else {}
     missing = [i for i in ids if i not in tickets]
     if missing:
         raise ApiError(404, "not_found", _("No such ticket: %(ids)s",
@@ -265,7 +265,7 @@ def review_link(actor, incident: Incident, link: IncidentLink, confirm: bool,
         raise InvalidInput({"reason": [_("Say why the suspension does not hold.")]})
     if len(reason) > TEXT_LIMIT:
         raise InvalidInput({"reason": [_("At most %(n)d characters.", n=TEXT_LIMIT)]})
-    ticket = db.session.get(Ticket, link.ticket_id, with_for_update=True)
+    ticket = db.session.get(Ticket, link.ticket_id, with_for_update={"of": Ticket})
     if confirm:
         fire_event(actor, ticket, "approve_suspension", {"note": reason})
     else:
@@ -312,7 +312,7 @@ def release_incident(actor, incident: Incident, note: str = "",
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         tickets.update({t.id: t for t in db.session.scalars(
-            select(Ticket).where(Ticket.id.in_(chunk)).with_for_update())})
+            select(Ticket).where(Ticket.id.in_(chunk)).with_for_update(of=Ticket))})
     resolved = 0
     for link in links:
         ticket = tickets.get(link.ticket_id)

@@ -55,7 +55,9 @@ def _incident_form(incident: Incident | None = None) -> IncidentForm:
 
 
 def _incident(incident_id: int, lock: bool = False) -> Incident:
-    incident = db.session.get(Incident, incident_id, with_for_update=lock or None)
+    # FOR UPDATE OF incidents: the eager joins' outer sides cannot be locked (PostgreSQL).
+    incident = db.session.get(Incident, incident_id,
+                              with_for_update={"of": Incident} if lock else None)
     if incident is None:
         abort(404)
     return incident
