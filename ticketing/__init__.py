@@ -57,5 +57,9 @@ def register_extensions(app: Flask) -> None:
                                                                 "translations"))
     ext.limiter.init_app(app)
     ext.api.init_app(app)
+    for name, default in (("DB_LOCK_TIMEOUT_MS", 3000),
+                          ("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60000)):
+        app.config.setdefault(name, int(os.environ.get(name) or default))
     with app.app_context():
-        configure_engine_events(ext.db.engine)
+        configure_engine_events(ext.db.engine, app.config["DB_LOCK_TIMEOUT_MS"],
+                                app.config["DB_IDLE_IN_TRANSACTION_TIMEOUT_MS"])

@@ -1,9 +1,16 @@
 """Per-connection settings: SQLite gets WAL, foreign keys and a busy timeout."""
-from sqlalchemy import event
+import json
+
+from sqlalchemy import JSON, event
 from sqlalchemy.engine import Engine
 
+from ticketing.extensions import db
 
-def configure_engine_events(engine: Engine) -> None:
+
+def configure_engine_events(engine: Engine, lock_timeout_ms: int = 3000,
+                            idle_in_transaction_timeout_ms: int = 60000) -> None:
+    if engine.dialect.name == "postgresql":
+        _postgres_timeouts(engine, lock_timeout_ms, idle_in_transaction_timeout_ms)
     if engine.dialect.name != "sqlite":
         return
 
@@ -19,6 +26,20 @@ def configure_engine_events(engine: Engine) -> None:
         cursor.close()
 
 
+def _postgres_timeouts(engine: Engine, lock_ms: int, idle_ms: int) -> None:
+    """No process waits on another's locks without a bound: a statement that waits longer
+    than lock_timeout fails (a request answers 503 with Retry-After), and a session left idle
+    inside a transaction (a stopped scheduler, a paused VM) is ended by the server after
+    idle_in_transaction_session_timeout, releasing its locks."""
+
+    @event.listens_for(engine, "connect")
+    def _timeouts(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(lock_ms)}")
+            cursor.execute(f"SET idle_in_transaction_session_timeout = {int(idle_ms)}")
+        dbapi_connection.commit()
+
+
 def begin_write(session) -> None:
     """Open the session's transaction now, with the write lock, on SQLite.
 
@@ -31,3 +52,22 @@ def begin_write(session) -> None:
     if connection.dialect.name == "sqlite" and \
             not connection.connection.driver_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_rows(table, rows: list[dict]) -> None:
+    """Insert plain rows in the session's transaction: COPY on PostgreSQL (a sweep batch
+    writes thousands of history and notification rows, and executemany spent most of its
+    time binding them one by one), executemany on SQLite (which loops in C)."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        db.session.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[name]) if name in json_columns else row[name]
+                            for name in columns])

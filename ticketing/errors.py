@@ -3,6 +3,7 @@ import logging
 
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -19,8 +20,12 @@ ERROR_CODES = {
     415: "unsupported_media_type",
     422: "invalid_input",
     429: "too_many_requests",
+    503: "busy",
     500: "internal_error",
 }
+
+
+RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(Exception):
@@ -94,6 +99,19 @@ def _stale(error: StaleDataError):
                           _("Someone else changed this record first; reload and try again."))
 
 
+def _database_busy(error: OperationalError):
+    """A row another process holds past lock_timeout (PostgreSQL), or a database-wide write
+    lock past busy_timeout (SQLite): nothing was written; try again shortly."""
+    db.session.rollback()
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate != "55P03" and "database is locked" not in str(error.orig):
+        raise error
+    response = error_response(503, "busy", _("Someone else is changing this right now; "
+                                              "try again in a few seconds."))
+    body, status = response
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
 def _unexpected(error: Exception):
     db.session.rollback()
     if isinstance(error, HTTPException):
@@ -106,5 +124,6 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(OperationalError, _database_busy)
     if not app.testing:
         app.register_error_handler(Exception, _unexpected)

@@ -33,6 +33,11 @@ class Wiring:
     demo_data: list[Callable] = field(default_factory=list)
     # Background services for `ticketing run`: fn(app) -> stop() or None.
     run_services: list[Callable] = field(default_factory=list)
+    # Timer kind -> fn(timers, now) firing a batch of due timers (see ticketing.timers.sweep).
+    timer_handlers: dict[str, Callable] = field(default_factory=dict)
+    # History event -> fn(data) -> text: notes the system wrote as a code with parameters,
+    # rendered in the reader's language and time zone.
+    history_notes: dict[str, Callable] = field(default_factory=dict)
     # Permission code -> label, and the default roles that get it.
     permissions: dict[str, object] = field(default_factory=dict)
     default_grants: dict[str, set[str]] = field(default_factory=dict)

@@ -95,7 +95,9 @@ class Desk:
             rows = db.session.scalars(select(TicketEvent).where(
                 TicketEvent.ticket_id == ticket_id, TicketEvent.event.in_(events))
                 .order_by(TicketEvent.id)).all()
-            return [(row.event, (row.data or {}).get("clock"), (row.data or {}).get("level"))
+            # A warning recorded as skipped (its deadline had passed) reads "..._skipped".
+            return [(row.event + ("_skipped" if (row.data or {}).get("skipped") else ""),
+                     (row.data or {}).get("clock"), (row.data or {}).get("level"))
                     for row in rows]
 
     def timers(self, **where) -> list:
@@ -108,6 +110,18 @@ class Desk:
             for row in rows:
                 db.session.expunge(row)
             return rows
+
+    def handle(self, kind: str, handler) -> None:
+        """Register a timer handler (fn(timers, now), a batch) for this test's app."""
+        from ticketing.wiring import wiring
+        wiring(self.app).timer_handlers[kind] = handler
+
+    def schedule(self, **fields) -> None:
+        """Write one timer row (idempotent on its dedupe_key), committed."""
+        from ticketing.timers.clocks import _timer_row, schedule_timers
+        with self.app.app_context():
+            schedule_timers([_timer_row(**fields)])
+            db.session.commit()
 
     def notifications(self, user_id: int) -> list:
         from ticketing.timers.models import Notification

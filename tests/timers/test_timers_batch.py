@@ -1,8 +1,8 @@
-"""SLA timers fire as batches: the sweep hands a claimed batch's warnings and escalations to
-one batch handler (a few statements for the whole batch). What users see is the same as when
-each timer fires on its own: the same history rows and notifications, levels once each and in
-order, nothing for stopped, paused or superseded clocks; and a timer that fails in a batch is
-retried alone while the rest of the batch fires."""
+"""SLA timers fire as batches: the sweep hands a claimed batch to the one SLA handler (a few
+statements for the whole batch). What users see is the same as when each timer fires as a
+batch of one: the same history rows and notifications, levels once each and in order, nothing
+for stopped, paused or superseded clocks; and a timer that fails in a batch is retried alone
+while the rest of the batch fires."""
 from datetime import timedelta
 
 import pytest
@@ -15,6 +15,7 @@ from ticketing.tickets.models import Ticket, TicketEvent
 from ticketing.timers import handlers, sweep
 from ticketing.timers.clocks import ESCALATION, WARNING
 from ticketing.timers.models import Notification, SlaClock, Timer
+from ticketing.wiring import wiring
 
 
 @pytest.fixture
@@ -32,21 +33,23 @@ def people(make_user):
 
 
 @pytest.fixture
-def batch_calls(monkeypatch):
+def batch_calls(app, monkeypatch):
     """The SLA batch handler's calls, (timers, "ok" or "failed") each; one spy for both kinds,
     as the sweep makes one group per batch handler."""
     calls = []
 
     def spy(timers, now):
         try:
-            handlers.fire_sla_timers(timers, now)
+            busy = handlers.fire_sla_timers(timers, now)
         except Exception:
             calls.append((len(timers), "failed"))
             raise
         calls.append((len(timers), "ok"))
+        return busy
 
-    monkeypatch.setitem(handlers.BATCH_HANDLERS, WARNING, spy)
-    monkeypatch.setitem(handlers.BATCH_HANDLERS, ESCALATION, spy)
+    registry = wiring(app).timer_handlers
+    monkeypatch.setitem(registry, WARNING, spy)
+    monkeypatch.setitem(registry, ESCALATION, spy)
     return calls
 
 
@@ -82,8 +85,8 @@ def build_scenario(app, desk, people, start) -> list[int]:
     # A complaint time limit belongs to the department it was assigned to (not the ticket's).
     _set(app, SlaClock, [SlaClock.id == desk.clock(limit, "response").id],
          clock="complaint_limit", department_id=desk.department_id("operations"))
-    # Warning and level 1 held back (as if failing and retried): level 2 raises through 1.
-    _set(app, Timer, [Timer.clock_id == response[held_back], Timer.level.in_((0, 1))],
+    # Its one timer held back (as if failing and retried): it catches up at 200 minutes.
+    _set(app, Timer, [Timer.clock_id == response[held_back]],
          due_at=start + timedelta(minutes=200))
     return [plain, assigned, assigned_inactive, stopped, paused, old_segment, held_back,
             consult, limit]
@@ -95,11 +98,8 @@ SWEEPS = [44, 46, 61, 130, 200, 600, 60 * 24 * 3]  # minutes after the start
 def run_scenario(app, desk, people, start, **sweep_kwargs) -> list[int]:
     tickets = build_scenario(app, desk, people, start)
     desk.at(start + timedelta(minutes=10))
-    with app.app_context():  # a pending timer of an area without a batch handler, too
-        from ticketing.timers.clocks import schedule_timer
-        schedule_timer(kind="test_plain", due_at=start + timedelta(minutes=59),
-                       dedupe_key=f"plain{tickets[0]}", ticket_id=tickets[0])
-        db.session.commit()
+    desk.schedule(kind="test_plain", due_at=start + timedelta(minutes=59),  # another area's
+                  dedupe_key=f"plain{tickets[0]}", ticket_id=tickets[0])
     for minutes in SWEEPS:
         clock.freeze(start + timedelta(minutes=minutes))
         desk.sweep(**sweep_kwargs)
@@ -124,7 +124,8 @@ def outcome(app, tickets: list[int]) -> dict:
                 d["ticket_number"] = position[numbers[d["ticket_number"]]]
             return d
 
-        history = [(position[e.ticket_id], e.event, e.from_state, e.to_state, e.note,
+        history = [(position[e.ticket_id], e.event + ("_skipped" if (e.data or {}).get(
+                    "skipped") else ""), e.from_state, e.to_state, e.note,
                     data(e.data), e.at, e.actor_id)
                    for e in db.session.scalars(select(TicketEvent).where(
                        TicketEvent.ticket_id.in_(tickets),
@@ -146,41 +147,39 @@ def outcome(app, tickets: list[int]) -> dict:
 
 def test_a_batch_writes_what_firing_each_timer_alone_writes(app, desk, sh, people,
                                                             batch_calls, monkeypatch, caplog):
-    def plain(timer, now):
-        from ticketing.tickets.operations import record_system_note
-        record_system_note(db.session.get(Ticket, timer.ticket_id), "test_plain", "ok", at=now)
+    from ticketing.tickets.operations import record_system_notes
 
-    monkeypatch.setitem(handlers.TIMER_HANDLERS, "test_plain", plain)
+    def plain(timers, now):
+        record_system_notes([(db.session.get(Ticket, t.ticket_id), "test_plain", {})
+                             for t in timers], now)
+
+    desk.handle("test_plain", plain)
     start = sh(2026, 3, 2, 10, 0)
     batched = outcome(app, run_scenario(app, desk, people, start))
     # The batch path really ran, in groups, and never fell back to one by one.
-    assert batch_calls and max(batch_calls)[0] > 10
+    assert batch_calls and max(batch_calls)[0] > 5
     assert {outcome for _n, outcome in batch_calls} == {"ok"}
     assert not [r for r in caplog.records if "one by one" in r.getMessage()]
-    calls_before = len(batch_calls)
-    with monkeypatch.context() as m:  # the same again, each timer through its own handler
-        m.setattr(sweep, "BATCH_HANDLERS", {})
+    with monkeypatch.context() as m:  # the same again, each timer as a batch of one
+        m.setattr(sweep, "_fire_group", lambda handler, timers, now, max_attempts: sum(
+            sweep._fire_alone(timer, now, max_attempts) for timer in timers))
         one_by_one = outcome(app, run_scenario(app, desk, people, start))
-    assert len(batch_calls) == calls_before
     assert batched == one_by_one
     # ...and that is the expected behaviour, not just the same one.
-    history = batched["history"]
     by_ticket = {}
-    for row in history:
+    for row in batched["history"]:
         by_ticket.setdefault(row[0], []).append((row[1], row[5].get("clock"),
                                                  row[5].get("level")))
-    levels = [("escalated", name, level) for name in ("response", "resolution")
-              for level in (1, 2, 3)]
-    assert by_ticket[0][:2] == [("sla_warning", "response", None), ("test_plain", None, None)]
-    assert sorted(by_ticket[0][2:]) == sorted(levels + [("sla_warning", "resolution", None)])
-    assert [h for h in by_ticket[3] if h[1] == "response"] == []  # stopped
-    assert [h for h in by_ticket[4] if h[1] == "response"] == []  # paused
-    assert [h for h in by_ticket[5] if h[1] == "response"] == []  # older segment
-    # Held back: level 2 raised through 1 at 130 min; the late warning and level 1 did nothing.
-    assert [h for h in by_ticket[6] if h[1] == "response"] == levels[:3]
-    for ticket in (0, 1, 2, 7):
-        response = [h[2] for h in by_ticket[ticket] if h[1] == "response" and h[2]]
-        assert response == [1, 2, 3]
+    levels = [("escalated", "response", level) for level in (1, 2, 3)]
+    response = {t: [h for h in rows if h[1] == "response"] for t, rows in by_ticket.items()}
+    for ticket in (0, 1, 2):  # warned at 45 (swept at 46), then each level in order
+        assert response[ticket] == [("sla_warning", "response", None)] + levels
+    # Too late to warn when swept (held back to 200 minutes; the consult's warning fell
+    # between two sweeps): recorded as skipped, then the levels in order.
+    for ticket in (6, 7):
+        assert response[ticket] == [("sla_warning_skipped", "response", None)] + levels
+    assert ("test_plain", None, None) in by_ticket[0]
+    assert response[3] == response[4] == response[5] == []  # stopped, paused, old segment
     # Level 1 of the assigned ticket tells its assignee first, then the department queue;
     # an inactive assignee is left out.
     first = {}
@@ -193,6 +192,9 @@ def test_a_batch_writes_what_firing_each_timer_alone_writes(app, desk, sh, peopl
     limit_heads = {n[0] for n in batched["notifications"]
                    if n[1] == 8 and n[3]["clock"] == "complaint_limit" and n[3].get("level") == 2}
     assert limit_heads == {people["other_head"].id}
+    skipped = [n for n in batched["notifications"] if n[1] == 6 and n[2] == WARNING
+               and n[3]["clock"] == "response"]
+    assert skipped == []  # a skipped warning tells no one
     statuses = {(t[2], t[4]) for t in batched["timers"]}
     assert ("sla_escalation", "failed") not in statuses
     assert not any(t[4] == "pending" and t[6] is not None for t in batched["timers"])
@@ -207,33 +209,30 @@ def test_one_failing_timer_does_not_hold_back_its_batch(app, desk, sh, people, b
         bad_number = db.session.get(Ticket, tickets[1]).number
     real_payload = handlers._payload
 
-    def payload(clock, ticket, **extra):  # both paths build the payload here
+    def payload(clock, ticket, step, skipped=False):  # both paths build the payload here
         if ticket.number == bad_number:
             raise RuntimeError("payload exploded")
-        return real_payload(clock, ticket, **extra)
+        return real_payload(clock, ticket, step, skipped)
 
     monkeypatch.setattr(handlers, "_payload", payload)
-    now = desk.at(start + timedelta(minutes=61))  # each: response warning and level 1
-    assert desk.sweep() == 6
-    assert batch_calls == [(8, "failed")]  # one group: it failed, so each fired alone
+    now = desk.at(start + timedelta(minutes=46))  # each: the response warning
+    assert desk.sweep() == 3
+    assert batch_calls == [(4, "failed"), (1, "ok"), (1, "failed"), (1, "ok"), (1, "ok")]
     for ticket in (tickets[0], tickets[2], tickets[3]):
-        assert desk.history(ticket) == [("sla_warning", "response", None),
-                                        ("escalated", "response", 1)]
+        assert desk.history(ticket) == [("sla_warning", "response", None)]
     assert desk.history(tickets[1]) == []
-    bad = desk.timers(ticket_id=tickets[1], status="pending")
-    bad = [t for t in bad if t.due_at <= now + backoff(1)]
-    assert [(t.kind, t.level, t.attempts, t.last_error) for t in bad] == [
-        ("sla_warning", 0, 1, "RuntimeError: payload exploded"),
-        ("sla_escalation", 1, 1, "RuntimeError: payload exploded")]
-    assert all(t.due_at == now + backoff(1) for t in bad)
-    # Fixed: the retry fires both, in order, once.
+    bad, = [t for t in desk.timers(ticket_id=tickets[1], status="pending")
+            if t.due_at <= now + backoff(1)]
+    assert (bad.kind, bad.level, bad.attempts, bad.last_error) == (
+        "sla_warning", 0, 1, "RuntimeError: payload exploded")
+    assert bad.due_at == now + backoff(1)
+    # Fixed: the retry fires it once, and the next mark follows.
     monkeypatch.setattr(handlers, "_payload", real_payload)
     desk.at(now + backoff(1))
-    assert desk.sweep() == 2
-    assert desk.history(tickets[1]) == [("sla_warning", "response", None),
-                                        ("escalated", "response", 1)]
+    assert desk.sweep() == 1
+    assert desk.history(tickets[1]) == [("sla_warning", "response", None)]
     assert desk.sweep() == 0
-    assert len(desk.notifications(people["head"].id)) == 8  # 4 tickets x (warning, level 1)
+    assert len(desk.notifications(people["head"].id)) == 4  # 4 tickets x the warning
 
 
 def test_a_batch_costs_the_same_few_statements_whatever_its_size(app, desk, sh, people,
@@ -249,10 +248,10 @@ def test_a_batch_costs_the_same_few_statements_whatever_its_size(app, desk, sh, 
             listener = lambda *args: statements.append(args[2])  # noqa: E731
             event.listen(db.engine, "before_cursor_execute", listener)
             try:
-                assert sweep.sweep_due_timers() == 8 * n
+                assert sweep.sweep_due_timers() == 2 * n  # one timer per clock
             finally:
                 event.remove(db.engine, "before_cursor_execute", listener)
-        assert batch_calls[-1] == (8 * n, "ok")
+        assert batch_calls[-1] == (2 * n, "ok")
         counts.append(len(statements))
         for ticket in tickets:
             assert len(desk.history(ticket)) == 8

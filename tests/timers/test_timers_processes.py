@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -17,7 +18,8 @@ from ticketing.tickets.models import Ticket
 from ticketing.timers.models import Calendar, SlaClock, Timer
 from ticketing.timers.operations import ALWAYS_OPEN
 
-TICKETING = os.path.join(os.path.dirname(sys.executable), "ticketing")
+# The production command, started through a launcher that freezes its clock when told to.
+LAUNCHER = os.path.join(os.path.dirname(__file__), "scheduler_process.py")
 pytestmark = pytest.mark.slow
 
 
@@ -31,7 +33,7 @@ class Schedulers:
         log = open(self.tmp_path / f"scheduler{len(self.procs)}.log", "w")
         environment = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": "test",
                        "SCHEDULER_INTERVAL_SECONDS": "0.3", **env}
-        proc = subprocess.Popen([TICKETING, "scheduler", *args], env=environment,
+        proc = subprocess.Popen([sys.executable, LAUNCHER, "scheduler", *args], env=environment,
                                 stdout=log, stderr=subprocess.STDOUT)
         proc.log_path = log.name
         log.close()
@@ -104,7 +106,8 @@ def assert_each_fired_exactly_once(engine, total: int) -> Counter:
         statuses = dict(conn.execute(text(
             "SELECT status, count(*) FROM timers GROUP BY status")).all())
         escalations = conn.execute(text(
-            "SELECT ticket_id, note FROM ticket_events WHERE event = 'escalated'")).all()
+            "SELECT ticket_id, data->>'level' FROM ticket_events "
+            "WHERE event = 'escalated'")).all()
         levels = conn.execute(text("SELECT escalation_level, count(*) FROM sla_clocks "
                                    "GROUP BY escalation_level")).all()
         workers = Counter(conn.execute(text("SELECT claimed_by FROM timers")).scalars())
@@ -118,14 +121,15 @@ def assert_each_fired_exactly_once(engine, total: int) -> Counter:
 def test_the_scheduler_command_sweeps_at_start_and_stops_on_sigterm(app, desk, sh, schedulers,
                                                                     database_url):
     """Timers that fell due while nothing ran fire on the first sweep; the clock of the
-    scheduler process is pinned with TICKETING_FROZEN_NOW (tests only)."""
+    scheduler process is pinned with TICKETING_FROZEN_NOW (the test launcher's)."""
     desk.at(sh(2030, 1, 7, 10, 0))  # in the future: only the frozen clock makes these due
     tickets = [desk.open("repair") for _ in range(3)]
     frozen = sh(2030, 1, 8, 10, 0).isoformat()
     proc = schedulers.start("--batch-size", "5", TICKETING_FROZEN_NOW=frozen)
     engine = create_engine(database_url)
     try:
-        wait_until(lambda: counts(engine).get("fired") == 24, what="24 timers fired")
+        # One timer per clock, each catching up with every mark: 3 tickets x 2 clocks.
+        wait_until(lambda: counts(engine).get("fired") == 6, what="6 timers fired")
         assert schedulers.stop(proc) == 0, schedulers.output(proc)
     finally:
         engine.dispose()
@@ -211,3 +215,77 @@ def test_a_scheduler_killed_mid_batch_loses_no_timer_and_duplicates_none(app, de
     assert held and set(held_by) <= {"s0", "s1"}, held_by
     assert workers["victim"] % 20 == 0  # only whole batches of the victim committed
     assert workers["victim"] + workers["s0"] + workers["s1"] == total
+
+
+def _sla_clock_row_locks(engine) -> int:
+    """Transactions holding sla_clocks rows FOR UPDATE right now (a sweep in a batch)."""
+    with engine.connect() as conn:
+        return conn.scalar(text(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'sla_clocks' AND l.mode = 'RowShareLock' "
+            "AND l.pid <> pg_backend_pid()"))
+
+
+@pytest.mark.postgres
+def test_a_stopped_scheduler_holds_up_neither_the_others_nor_a_request(app, desk, sh,
+                                                                      schedulers,
+                                                                      database_url):
+    """A scheduler SIGSTOPped mid-batch (a paused VM) keeps its transaction open: the other
+    schedulers skip what it holds and go on firing, a request on a ticket whose clock it
+    holds answers 503 with Retry-After within seconds (lock_timeout), and once the server
+    ends the stopped session (idle_in_transaction_session_timeout) its timers fire too,
+    each exactly once."""
+    from ticketing.tickets.models import Ticket
+    now = sh(2026, 3, 2, 10, 0)
+    desk.at(now)
+    total = bulk_due_timers(app, 300, now)
+    with app.app_context():  # the first ticket's timers due earliest: in the first batch
+        first = db.session.scalar(select(Ticket.id).order_by(Ticket.id))
+        version = db.session.get(Ticket, first).version
+        db.session.execute(db.update(Timer).where(Timer.ticket_id == first)
+                           .values(due_at=now - timedelta(hours=1)))
+        db.session.commit()
+    engine = create_engine(database_url)
+    try:  # real time: every bulk timer is long due, and put-back ones come due again
+        stopped = schedulers.start("--batch-size", "30", "--worker", "stopped",
+                                   TICKETING_TEST_SWEEP_DELAY="0.5",
+                                   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS="60000")
+        client = app.test_client()
+        agent = desk_token(app, client)
+        wait_until(lambda: _sla_clock_row_locks(engine) > 0, what="the first batch's locks")
+        stopped.send_signal(signal.SIGSTOP)
+        # A request meeting the held clock is answered quickly, with Retry-After.
+        started = time.monotonic()
+        answer = client.post(f"/api/v1/tickets/{first}/transitions", headers=agent,
+                             json={"event": "suspend", "version": version,
+                                   "fields": {"reason": "power cut"}})
+        waited = time.monotonic() - started
+        assert waited < 5, waited
+        assert answer.status_code == 503, answer.get_json()
+        assert answer.headers["Retry-After"] and answer.get_json()["error"] == "busy"
+        # The others fire everything the stopped one does not hold, while it still holds it.
+        others = [schedulers.start("--batch-size", "50", "--worker", f"w{i}")
+                  for i in range(2)]
+        wait_until(lambda: counts(engine).get("fired", 0) >= total - 3 * 30, timeout=50,
+                   what="the other schedulers to fire the rest")
+        assert _sla_clock_row_locks(engine) > 0, "the stopped scheduler still holds its batch"
+        # The server ends the stopped session; its claims roll back and the others fire them.
+        wait_until(lambda: counts(engine).get("fired", 0) == total, timeout=120,
+                   what="the stopped scheduler's timers to fire elsewhere")
+        workers = assert_each_fired_exactly_once(engine, total)
+        assert "stopped" not in workers
+        stopped.send_signal(signal.SIGCONT)
+        for proc in [stopped, *others]:
+            schedulers.stop(proc)
+    finally:
+        engine.dispose()
+
+
+def desk_token(app, client) -> dict:
+    from ticketing.auth.operations import create_user
+    with app.app_context():
+        create_user("stopagent", "correct-horse-9", ["agent"], "call_center")
+        db.session.commit()
+    token = client.post("/api/v1/tokens", json={"username": "stopagent",
+                                                "password": "correct-horse-9"}).get_json()
+    return {"Authorization": f"Bearer {token['token']}"}

@@ -62,63 +62,95 @@ def test_responding_in_time_cancels_the_escalation(desk, sh, people):
     assert not desk.clock(ticket, "response").breached
 
 
-def test_a_level_claimed_before_a_lower_one_raises_through_it_in_order(desk, sh, app, people):
+def test_a_clock_has_one_pending_timer_its_next_mark(desk, sh):
+    start = desk.at(sh(2026, 3, 2, 10, 0))
+    ticket = desk.open("repair")
+    response = desk.clock(ticket, "response")
+    marks = []
+    for minutes in (0, 45, 60, 120, 300):
+        clock.freeze(start + timedelta(minutes=minutes))
+        desk.sweep()
+        pending = desk.timers(clock_id=response.id, status="pending")
+        marks.append([(t.level, t.due_at - start) for t in pending])
+    assert marks == [[(0, timedelta(minutes=45))], [(1, timedelta(minutes=60))],
+                     [(2, timedelta(minutes=120))], [(3, timedelta(minutes=300))], []]
+
+
+def test_a_timer_of_a_higher_level_raises_through_the_lower_ones_in_order(desk, sh, app):
+    """Rows written before one-timer-per-clock may name any level: the levels below it fire
+    first, once each, and a later lower one finds its work done."""
     from ticketing.timers.models import Timer
     start = desk.at(sh(2026, 3, 2, 10, 0))
     ticket = desk.open("repair")
     response = desk.clock(ticket, "response")
-    with app.app_context():  # as if level 1's timer were held back (failed and retrying)
-        db.session.execute(db.update(Timer).where(Timer.clock_id == response.id,
-                                                  Timer.level.in_((0, 1)))
+    with app.app_context():
+        db.session.execute(db.update(Timer).where(Timer.clock_id == response.id)
                            .values(due_at=start + timedelta(days=30)))
         db.session.commit()
-    clock.freeze(start + timedelta(minutes=120))
+    desk.schedule(kind="sla_escalation", level=2, ticket_id=ticket, clock_id=response.id,
+                  due_at=start + timedelta(minutes=120), data={"segment": 1},
+                  dedupe_key="old-style-level-2")
+    clock.freeze(start + timedelta(minutes=121))
     assert desk.sweep() == 1
-    assert desk.history(ticket) == [("escalated", "response", 1), ("escalated", "response", 2)]
+    assert [h for h in desk.history(ticket) if h[1] == "response"] == [
+        ("escalated", "response", 1), ("escalated", "response", 2)]
     clock.freeze(start + timedelta(days=30))
-    desk.sweep()  # the held-back timers fire now, but their work is done: no new rows
-    history = desk.history(ticket)
-    assert [h for h in history if h[1] == "response"] == [
+    desk.sweep()  # the held-back warning finds the clock escalated: nothing; level 3 fires
+    assert [h for h in desk.history(ticket) if h[1] == "response"] == [
         ("escalated", "response", 1), ("escalated", "response", 2), ("escalated", "response", 3)]
 
 
-def test_timers_due_while_nothing_ran_all_fire_on_the_first_sweep(desk, sh, people):
+def test_timers_due_while_nothing_ran_all_fire_on_the_first_sweep_in_order(desk, sh, people):
     desk.at(sh(2026, 3, 2, 10, 0))
     tickets = [desk.open("repair") for _ in range(3)] + [desk.open("consult")]
     desk.advance(days=10)  # the scheduler was down for ten days
-    # Every clock's warning and three levels: 3 repairs x 2 clocks x 4 + consult 2 x 4.
-    assert desk.sweep() == 32
+    # One timer per clock: each catches up with every mark of its clock, in order.
+    assert desk.sweep() == 8
     assert desk.sweep() == 0
     for ticket in tickets:
-        levels = [h for h in desk.history(ticket) if h[0] == "escalated"]
-        assert Counter(h[1] for h in levels) == {"response": 3, "resolution": 3}
         for name in ("response", "resolution"):
-            assert [h[2] for h in levels if h[1] == name] == [1, 2, 3]
+            # Too late to warn: recorded as skipped, then levels 1, 2, 3.
+            assert [h for h in desk.history(ticket) if h[1] == name] == [
+                ("sla_warning_skipped", name, None), ("escalated", name, 1),
+                ("escalated", name, 2), ("escalated", name, 3)]
     assert desk.timers(status="pending") == []
+    # A skipped warning tells no one: only escalations reached the department.
+    assert {kind for kind, _level in desk.notifications(people["dispatcher"].id)} == {
+        "sla_escalation"}
 
 
-def test_a_failing_handler_does_not_block_the_others(desk, sh, app, monkeypatch):
+def test_a_warning_whose_deadline_passed_is_skipped_the_same_way_every_time(desk, sh, people):
+    start = desk.at(sh(2026, 3, 2, 10, 0))
+    late, on_time = desk.open("repair"), desk.open("repair")
+    clock.freeze(start + timedelta(minutes=50))
+    desk.sweep(batch_size=1, time_budget=0)  # one timer only (the earliest: a warning)
+    clock.freeze(start + timedelta(minutes=61))
+    desk.sweep()
+    outcomes = sorted(tuple(h[0] for h in desk.history(t) if h[1] == "response")
+                      for t in (late, on_time))
+    assert outcomes == [("sla_warning", "escalated"), ("sla_warning_skipped", "escalated")]
+
+
+def test_a_failing_handler_does_not_block_the_others(desk, sh, app):
     from ticketing.tickets.models import Ticket
-    from ticketing.tickets.operations import record_system_note
-    from ticketing.timers.clocks import schedule_timer
-    from ticketing.timers.handlers import TIMER_HANDLERS
+    from ticketing.tickets.operations import record_system_notes
     from ticketing.timers.sweep import backoff
 
-    def fine(timer, now):
-        record_system_note(db.session.get(Ticket, timer.ticket_id), "test_fine", "ok")
+    def fine(timers, now):
+        record_system_notes([(db.session.get(Ticket, t.ticket_id), "test_fine", {})
+                             for t in timers], now)
 
-    def boom(timer, now):
-        record_system_note(db.session.get(Ticket, timer.ticket_id), "test_boom", "half done")
+    def boom(timers, now):
+        record_system_notes([(db.session.get(Ticket, t.ticket_id), "test_boom", {})
+                             for t in timers], now)
         raise RuntimeError("handler exploded")
 
-    monkeypatch.setitem(TIMER_HANDLERS, "test_fine", fine)
-    monkeypatch.setitem(TIMER_HANDLERS, "test_boom", boom)
+    desk.handle("test_fine", fine)
+    desk.handle("test_boom", boom)
     start = desk.at(sh(2026, 3, 2, 10, 0))
     ticket = desk.open("consult")
-    with app.app_context():
-        for i, kind in enumerate(["test_fine", "test_boom", "test_fine", "test_fine"]):
-            schedule_timer(kind=kind, due_at=start, dedupe_key=f"t{i}", ticket_id=ticket)
-        db.session.commit()
+    for i, kind in enumerate(["test_fine", "test_boom", "test_fine", "test_fine"]):
+        desk.schedule(kind=kind, due_at=start, dedupe_key=f"t{i}", ticket_id=ticket)
     assert desk.sweep(batch_size=10) == 3
     boom_timer, = desk.timers(kind="test_boom")
     assert boom_timer.status == "pending" and boom_timer.attempts == 1
@@ -135,30 +167,24 @@ def test_a_failing_handler_does_not_block_the_others(desk, sh, app, monkeypatch)
 
 
 def test_creating_the_same_timer_twice_is_a_no_op(app, desk, sh):
-    from ticketing.timers.clocks import schedule_timer
     start = desk.at(sh(2026, 3, 2, 10, 0))
-    with app.app_context():
-        assert schedule_timer(kind="test", due_at=start, dedupe_key="same") is True
-        assert schedule_timer(kind="test", due_at=start, dedupe_key="same") is False
-        db.session.commit()
-    assert len(desk.timers(dedupe_key="same")) == 1
+    desk.schedule(kind="test", due_at=start, dedupe_key="same")
+    desk.schedule(kind="test", due_at=start + timedelta(hours=1), dedupe_key="same")
+    assert [t.due_at for t in desk.timers(dedupe_key="same")] == [start]
 
 
-def test_the_sweep_touches_only_due_pending_timers(app, desk, sh, monkeypatch):
-    from ticketing.timers.clocks import schedule_timer
-    from ticketing.timers.handlers import TIMER_HANDLERS
+def test_the_sweep_touches_only_due_pending_timers(app, desk, sh):
     from ticketing.timers.models import Timer
     seen = []
-    monkeypatch.setitem(TIMER_HANDLERS, "test", lambda timer, now: seen.append(timer.id))
+    desk.handle("test", lambda timers, now: seen.extend(t.id for t in timers))
     now = desk.at(sh(2026, 3, 2, 10, 0))
-    with app.app_context():
-        for i, (offset, status) in enumerate([(-60, "pending"), (0, "pending"), (1, "pending"),
-                                              (-60, "cancelled"), (-60, "failed")]):
-            schedule_timer(kind="test", due_at=now + timedelta(seconds=offset),
-                           dedupe_key=f"k{i}")
+    for i, (offset, status) in enumerate([(-60, "pending"), (0, "pending"), (1, "pending"),
+                                          (-60, "cancelled"), (-60, "failed")]):
+        desk.schedule(kind="test", due_at=now + timedelta(seconds=offset), dedupe_key=f"k{i}")
+        with app.app_context():
             db.session.execute(db.update(Timer).where(Timer.dedupe_key == f"k{i}")
                                .values(status=status))
-        db.session.commit()
+            db.session.commit()
     assert desk.sweep(worker="me") == 2
     rows = {t.dedupe_key: (t.status, t.claimed_by) for t in desk.timers()}
     assert rows == {"k0": ("fired", "me"), "k1": ("fired", "me"), "k2": ("pending", None),
@@ -174,10 +200,10 @@ def test_a_claim_lasts_only_as_long_as_its_transaction(app, desk, sh):
     desk.open("repair")
     now = desk.at(start + timedelta(days=1))
     with app.app_context():
-        assert len(claim_due_timers(now, 100, "doomed")) == 8
+        assert len(claim_due_timers(now, 100, "doomed")) == 2  # one per clock
         db.session.rollback()
     assert {t.claimed_by for t in desk.timers()} == {None}
-    assert desk.sweep(worker="next") == 8
+    assert desk.sweep(worker="next") == 2
     assert {t.claimed_by for t in desk.timers()} == {"next"}
 
 
@@ -204,9 +230,8 @@ def test_the_claim_reads_through_the_partial_index(app, is_postgres):
 def test_sweeping_cost_follows_due_timers_not_history(app, desk, sh, monkeypatch):
     """Thousands of fired timers and tickets in the table: the sweep still reads only the
     pending ones (SQLite's plan searches the partial index by due_at, no table scan)."""
-    from ticketing.timers.handlers import TIMER_HANDLERS
     from ticketing.timers.models import Timer
-    monkeypatch.setitem(TIMER_HANDLERS, "test", lambda timer, now: None)
+    desk.handle("test", lambda timers, now: None)
     now = desk.at(sh(2026, 3, 2, 10, 0))
     with app.app_context():
         db.session.execute(db.insert(Timer), [
@@ -272,7 +297,7 @@ def test_scheduler_once_from_the_command_line(app, runner, desk, sh):
     desk.advance(days=1)
     result = runner.invoke(args=["scheduler", "--once", "--batch-size", "3"])
     assert result.exit_code == 0, result.output
-    assert "fired 8" in result.output
+    assert "fired 2" in result.output  # one timer per clock, each catching up
 
 
 @pytest.mark.postgres
@@ -289,13 +314,13 @@ def test_a_transition_does_not_wait_for_a_sweep_holding_its_clocks_timers(app, d
     now = desk.at(start + timedelta(minutes=61))  # warning and level 1 of response are due
     with app.app_context():  # the sweep, mid-batch
         ids = claim_due_timers(now, 10, "sweeper")
-        assert len(ids) == 2
+        assert len(ids) == 1  # the response clock's one timer
         with app.app_context():  # a request on the same ticket, meanwhile
             db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
             fire_event(None, db.session.get(Ticket, ticket_id), "suspend", {"reason": "等待"})
             db.session.commit()
-        assert _fire_claimed(ids, now, 5, None) == 2
+        assert _fire_claimed(ids, now, 5, None) == 1
         db.session.commit()
     assert desk.history(ticket_id) == []  # the clocks were paused first: nothing to escalate
     statuses = Counter(t.status for t in desk.timers())
-    assert statuses == {"fired": 2, "cancelled": 6}
+    assert statuses == {"fired": 1, "cancelled": 1}

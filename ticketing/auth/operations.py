@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ticketing.auth.models import ApiToken, Department, Role, User
 from ticketing.auth.permissions import DEFAULT_ROLES, all_permissions, default_permissions
 from ticketing.clock import utcnow
-from ticketing.errors import ApiError, InvalidInput
+from ticketing.errors import InvalidInput
 from ticketing.extensions import db
 
 # Departments of SPEC §1 (code, name, English name, kind).

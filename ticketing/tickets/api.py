@@ -50,7 +50,7 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
 @blp.route("/tickets", methods=["POST"])
 @blp.arguments(TicketCreateSchema)
 @blp.response(201, TicketDetailSchema)
-@_errors(400, 401, 403)
+@_errors(400, 401, 403, 503)
 @permission_required()
 def create_ticket(data):
     """Open a ticket for a call (by customer or caller phone); it starts in `<kind>_new`."""
@@ -90,7 +90,7 @@ def get_ticket(ticket_id):
 @blp.route("/tickets/<int:ticket_id>/transitions", methods=["POST"])
 @blp.arguments(TransitionSchema)
 @blp.response(200, TransitionResultSchema)
-@_errors(400, 401, 403, 404, 409)
+@_errors(400, 401, 403, 404, 409, 503)
 @permission_required("tickets.view")
 def fire_transition(data, ticket_id):
     """Fire a workflow event with the version you read.

@@ -2,6 +2,8 @@
 workflows/; these are only what people read)."""
 from flask_babel import lazy_gettext as _l
 
+from ticketing.wiring import wiring
+
 KIND_LABELS = {"consult": _l("Consult"), "repair": _l("Repair"), "complaint": _l("Complaint")}
 
 STATUS_LABELS = {"pending": _l("Pending"), "processing": _l("Processing"),
@@ -96,3 +98,13 @@ GUARD_REASONS = {
 def guard_reasons(guards, fallback) -> list[str]:
     reasons = [str(GUARD_REASONS[g]) for g in guards if g in GUARD_REASONS]
     return list(dict.fromkeys(reasons)) or list(fallback)
+
+
+def history_note(row) -> str:
+    """A history row's text: what a person typed, or what the system recorded as a code with
+    parameters (row.data), rendered now in the reader's language and time zone by the area
+    that wrote it (wiring.history_notes)."""
+    if row.note:
+        return row.note
+    render = wiring().history_notes.get(row.event)
+    return str(render(row.data or {})) if render else ""

@@ -10,6 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ticketing.auth.models import Department, User
 from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
+from ticketing.dbsetup import insert_rows
 from ticketing.customers.models import Customer
 from ticketing.customers.operations import normalise_phone
 from ticketing.errors import Conflict
@@ -238,12 +239,13 @@ def fire_event(actor, ticket: Ticket, event: str, fields: dict | None = None,
     return history
 
 
-def record_system_note(ticket: Ticket, event: str, note: str, data: dict | None = None,
-                       at=None) -> TicketEvent:
-    """A history row without a state change (escalations, warnings); does not bump version."""
-    row = TicketEvent(ticket_id=ticket.id, at=at or utcnow(), actor_id=None, event=event,
-                      from_state=ticket.state, to_state=ticket.state, note=note,
-                      data=data or {})
-    db.session.add(row)
-    db.session.flush()
-    return row
+def record_system_notes(notes, at) -> None:
+    """History rows the system writes without a state change (SLA warnings, escalations):
+    (ticket, event, data) each, where `ticket` has .id and .state. The row's text is not
+    stored: its event and data are rendered in the reader's language (see
+    tickets.labels.history_note). Does not bump the tickets' versions. One INSERT for all
+    (COPY on PostgreSQL: the fast path of a sweep batch)."""
+    insert_rows(TicketEvent.__table__, [
+        {"ticket_id": ticket.id, "at": at, "actor_id": None, "event": event,
+         "from_state": ticket.state, "to_state": ticket.state, "note": "", "data": data}
+        for ticket, event, data in notes])

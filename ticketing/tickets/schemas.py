@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from ticketing.apiutil import MAX_ID
 from ticketing.auth.schemas import DepartmentRefSchema, UserRefSchema
 from ticketing.incidents.schemas import ScreenPopIncidentSchema
-from ticketing.tickets.labels import state_label
+from ticketing.tickets.labels import history_note, state_label
 from ticketing.tickets.models import CHANNELS, PRIORITIES
 from ticketing.tickets.operations import TEXT_LIMIT, event_text_limit
 from ticketing.tickets.permissions import allowed_events_for, unavailable_events_for
@@ -194,7 +194,11 @@ class HistorySchema(Schema):
     event = fields.String()
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
-    note = fields.String()
+    note = fields.String(metadata={"description": "what the person who acted typed"})
+    message = fields.Function(lambda row: history_note(row), metadata={
+        "type": "string",
+        "description": "the row's text in your language: the note, or what the system "
+                       "recorded (an SLA warning, an escalation)"})
     data = fields.Dict()
 
 

@@ -44,6 +44,11 @@ def _state_label(name):
     return labels.state_label(name)
 
 
+@bp.app_template_filter("history_note")
+def _history_note(row):
+    return labels.history_note(row)
+
+
 @bp.app_template_filter("event_label")
 def _event_label(name):
     return labels.event_label(name)

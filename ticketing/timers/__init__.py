@@ -14,7 +14,7 @@ def init_app(app) -> None:
     # Imported here, not above: ticketing.models imports this package for its tables
     # before the app exists, and the views need the models.
     from ticketing.extensions import api
-    from ticketing.timers import api as timers_api, clocks, views
+    from ticketing.timers import api as timers_api, clocks, handlers, labels, views
     from ticketing.signals import ticket_transitioned
     from ticketing.timers.operations import ensure_default_sla, notify_new_assignee
     from ticketing.timers.scheduler import scheduler_command, start_embedded_scheduler
@@ -29,6 +29,10 @@ def init_app(app) -> None:
     ticket_transitioned.connect(notify_new_assignee, weak=False)
     areas = wiring(app)
     areas.add_permissions(TIMER_PERMISSIONS, TIMER_GRANTS)
+    areas.add_permissions(handlers.LADDER_PERMISSIONS, handlers.LADDER_GRANTS)
+    handlers.register(areas.timer_handlers)
+    areas.history_notes.update({"sla_warning": labels.sla_warning_note,
+                                "escalated": labels.sla_escalation_note})
     areas.reference_data.append(ensure_default_sla)
     areas.run_services.append(start_embedded_scheduler)
     areas.home_panels += [views.escalations_panel, views.notifications_panel]

@@ -50,17 +50,6 @@ def _timer_row(*, kind: str, due_at: datetime, dedupe_key: str, ticket_id: int |
                 attempts=0, created_at=created_at or utcnow())
 
 
-def schedule_timer(**fields) -> bool:
-    """Insert a pending timer unless one with the same key exists (then a no-op).
-
-    INSERT ... ON CONFLICT DO NOTHING, so two schedulers creating the same timer at once
-    cannot both succeed or fail: one row, no error. Returns True if this call inserted it."""
-    _dialect, insert = _insert_for_dialect()
-    stmt = (insert(Timer).values(**_timer_row(**fields))
-            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Timer.id))
-    return db.session.execute(stmt).scalar() is not None
-
-
 def schedule_timers(rows: list[dict]) -> None:
     """schedule_timer for many rows (from _timer_row) in one executemany of one cached
     statement: a transition sets up to eight timers and must not pay eight round trips."""
@@ -92,7 +81,8 @@ _CANCEL_PENDING = (
 
 
 def _clock_timer_rows(clock: SlaClock, now: datetime) -> list[dict]:
-    """Timer rows for the marks this clock has not reached yet, from `now` on."""
+    """The timer of the clock's next mark from `now` on (one pending timer per clock: the
+    handler writes the one after when it fires), or none past the last mark."""
     cal = business_calendar(clock.calendar, now)
     used = clock.business_minutes_used
     target = clock.target_minutes
@@ -109,7 +99,15 @@ def _clock_timer_rows(clock: SlaClock, now: datetime) -> list[dict]:
                        due_at=add_business_minutes(now, max(offset - used, 0), cal),
                        data={"segment": clock.segment}, created_at=now,
                        dedupe_key=f"sla:{clock.id}:{clock.segment}:{level}")
-            for kind, level, offset in marks]
+            for kind, level, offset in marks[:1]]
+
+
+def next_mark_row(clock, step: dict, due_at: datetime, now: datetime) -> dict:
+    """The timer row of a clock's next ladder step, written when the previous one fires."""
+    return _timer_row(kind=step["kind"], level=step["level"], ticket_id=clock.ticket_id,
+                      clock_id=clock.id, due_at=due_at, data={"segment": clock.segment},
+                      created_at=now,
+                      dedupe_key=f"sla:{clock.id}:{clock.segment}:{step['level']}")
 
 
 # -- policies ----------------------------------------------------------------------------

@@ -1,89 +1,62 @@
-"""What a due timer does. Handlers run inside the sweep's savepoint and must be idempotent:
-each re-reads (and locks) the state it acts on and does nothing if the work is done or moot.
+"""What a due SLA timer does: the escalation ladder (data), fired a batch at a time.
 
-Other areas register their own kinds with @timer_handler("kind"): fn(timer, now). A kind may
-also have a batch handler, @timer_handler("kind", batch=True): fn(timers, now), which the
-sweep calls once per claimed batch with all that batch's timers of the kinds it is registered
-for (in due order), inside one savepoint. If it raises, the sweep fires those timers one by one
-with their per-timer handlers instead, so a kind with a batch handler needs a per-timer handler
-too, and both must write the same rows."""
+Each running clock has one pending timer: its next mark on the ladder. When it fires, the
+handler records that mark and every later mark that is already due, in ladder order, then
+writes the timer of the next mark in the same transaction. So marks fire once each and in
+order however many schedulers run, and a timer that fell due while nothing ran catches up on
+start in the same order. A warning whose deadline has already passed when it fires (after
+downtime, or a clock resumed past its warning) is recorded as skipped and notifies no one.
+
+Recipients are named by rule, never by role name: the assignee, the members of the clock's
+department, the members of that department holding a permission, or anyone holding one.
+
+The handler takes a batch (one timer is a batch of one): the clocks are locked in one
+statement in id order, skipping those a transition holds right now (their timers are put back
+for a moment, not failed), tickets read in one statement, recipients looked up once per
+batch, history rows and notifications written in one statement each."""
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from datetime import datetime
-from typing import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Iterable
 
-from sqlalchemy import ARRAY, JSON, Integer, and_, any_, bindparam, insert, select, update
-from sqlalchemy.orm import lazyload
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, select, update
 
-from ticketing.auth.models import Department, Role, User, user_roles
+from ticketing.auth.models import RolePermission, User, user_roles
+from ticketing.dbsetup import insert_rows
 from ticketing.extensions import db
-from ticketing.tickets.models import Ticket, TicketEvent
-from ticketing.tickets.operations import record_system_note
-from ticketing.timers.clocks import ESCALATION, WARNING
-from ticketing.timers.models import Notification, SlaClock, Timer
+from ticketing.tickets.models import Ticket
+from ticketing.tickets.operations import record_system_notes
+from ticketing.timers.calendars import business_calendar
+from ticketing.timers.clocks import ESCALATION, WARNING, next_mark_row, schedule_timers
+from ticketing.timers.models import Calendar, Notification, SlaClock
+from workflows.business_time import add_business_minutes
 
-TIMER_HANDLERS: dict[str, Callable[[Timer, datetime], None]] = {}
-BATCH_HANDLERS: dict[str, Callable[[list[Timer], datetime], None]] = {}
+# The ladder (SPEC §3). "after_target": (clock column, sign) giving the mark's business
+# minutes from the clock's target; None: at the target itself.
+LADDER = (
+    {"level": 0, "kind": WARNING, "event": "sla_warning", "after_target": ("warn_before_minutes", -1),
+     "notify": ("assignee", "department_if_unassigned")},
+    {"level": 1, "kind": ESCALATION, "event": "escalated", "after_target": None, "breach": True,
+     "notify": ("assignee", "department")},
+    {"level": 2, "kind": ESCALATION, "event": "escalated",
+     "after_target": ("level2_after_minutes", 1),
+     "notify": ("department_with:sla.escalation_level2",)},
+    {"level": 3, "kind": ESCALATION, "event": "escalated",
+     "after_target": ("level3_after_minutes", 1),
+     "notify": ("anyone_with:sla.escalation_level3",)},
+)
+TOP_LEVEL = LADDER[-1]["level"]
 
-MANAGEMENT_DEPARTMENT = "management"
-HEAD_ROLE = "department_head"
+LADDER_PERMISSIONS = {
+    "sla.escalation_level2": _l("Receive level-2 SLA escalations of my department"),
+    "sla.escalation_level3": _l("Receive level-3 SLA escalations (center management)"),
+}
+LADDER_GRANTS = {"department_head": ["sla.escalation_level2"]}
 
-
-def timer_handler(*kinds: str, batch: bool = False):
-    """Register fn as the handler of these timer kinds: fn(timer, now), or with batch=True
-    fn(timers, now) for many timers at once (see the module docstring)."""
-    def register(fn):
-        for kind in kinds:
-            (BATCH_HANDLERS if batch else TIMER_HANDLERS)[kind] = fn
-        return fn
-    return register
-
-
-# -- recipients ----------------------------------------------------------------------------
-
-def _active_users(*conditions) -> list[User]:
-    # Recipients need little more than their ids: no eager roles/department per sweep
-    # (roles load lazily where User.can() is asked, as in center_management).
-    return list(db.session.scalars(select(User).where(User.active.is_(True), *conditions)
-                                   .order_by(User.id).options(lazyload("*"))).unique())
-
-
-def _heads_subquery():
-    return (select(user_roles.c.user_id).join(Role, Role.id == user_roles.c.role_id)
-            .where(Role.name == HEAD_ROLE))
-
-
-def department_members(department_id: int | None) -> list[User]:
-    if department_id is None:
-        return []
-    return _active_users(User.department_id == department_id)
-
-
-def department_heads(department_id: int | None) -> list[User]:
-    if department_id is None:
-        return []
-    return _active_users(User.department_id == department_id, User.id.in_(_heads_subquery()))
-
-
-def center_management() -> list[User]:
-    """Management users who watch escalations; every management user if none does."""
-    users = _active_users(User.department_id.in_(
-        select(Department.id).where(Department.code == MANAGEMENT_DEPARTMENT)))
-    watching = [u for u in users if u.can("escalations.view")]
-    return watching or users
-
-
-def notify(users, ticket: Ticket | None, kind: str, data: dict, at: datetime) -> int:
-    seen = set()
-    for user in users:
-        if user is None or user.id in seen:
-            continue
-        seen.add(user.id)
-        db.session.add(Notification(user_id=user.id, ticket_id=ticket.id if ticket else None,
-                                    kind=kind, data=data, created_at=at))
-    return len(seen)
+# A clock a transition holds right now: its timer is tried again after this.
+BUSY_RETRY = timedelta(seconds=5)
 
 
 def among(column, values: Iterable[int]):
@@ -95,169 +68,84 @@ def among(column, values: Iterable[int]):
     return column.in_(values)
 
 
-def _unique(ids: Iterable[int]) -> list[int]:
-    return list(dict.fromkeys(ids))
+# -- recipients ----------------------------------------------------------------------------
 
-
-class BatchRecipients:
-    """The same recipients as department_members / department_heads / center_management and
-    the active assignee, for a whole batch: one query per kind of recipient, by user id."""
+class Recipients:
+    """Every recipient rule of the ladder, answered for a whole batch: one query per rule."""
 
     def __init__(self):
-        self._assignees: set[int] = set()
-        self._members: set[int] = set()
-        self._heads: set[int] = set()
-        self._management = False
-        self.active_assignees: set[int] = set()
-        self.members: dict[int, list[int]] = defaultdict(list)
-        self.heads: dict[int, list[int]] = defaultdict(list)
-        self.management: list[int] = []
+        self._wanted: dict[str, set] = defaultdict(set)
+        self._found: dict[str, dict] = {}
 
-    def want(self, assignee_id: int | None = None, members_of: int | None = None,
-             heads_of: int | None = None, management: bool = False) -> None:
-        if assignee_id is not None:
-            self._assignees.add(assignee_id)
-        if members_of is not None:
-            self._members.add(members_of)
-        if heads_of is not None:
-            self._heads.add(heads_of)
-        self._management = self._management or management
+    def want(self, rule: str, ticket, department_id: int | None) -> None:
+        name, _sep, _permission = rule.partition(":")
+        if name == "assignee" or name == "department_if_unassigned":
+            self._wanted["assignee"].add(ticket.assignee_id)
+        if name in ("department", "department_if_unassigned") or name == "department_with":
+            self._wanted[rule if name == "department_with" else "department"].add(department_id)
+        if name == "anyone_with":
+            self._wanted[rule].add(None)
 
     def load(self) -> None:
         active = User.active.is_(True)
-        if self._assignees:
-            self.active_assignees = set(db.session.scalars(
-                select(User.id).where(active, among(User.id, sorted(self._assignees)))))
-        for wanted, found, extra in ((self._members, self.members, ()),
-                                     (self._heads, self.heads,
-                                      (User.id.in_(_heads_subquery()),))):
-            if wanted:
-                for user_id, department_id in db.session.execute(
-                        select(User.id, User.department_id)
-                        .where(active, among(User.department_id, sorted(wanted)), *extra)
-                        .order_by(User.id)):
-                    found[department_id].append(user_id)
-        if self._management:
-            self.management = [user.id for user in center_management()]
+        for rule, keys in self._wanted.items():
+            keys = sorted(k for k in keys if k is not None)
+            name, _sep, permission = rule.partition(":")
+            if name == "assignee":
+                found = set(db.session.scalars(select(User.id).where(active,
+                                                                   among(User.id, keys)))) \
+                    if keys else set()
+                self._found[rule] = {k: [k] for k in found}
+                continue
+            stmt = select(User.id, User.department_id).where(active).order_by(User.id)
+            if permission:
+                stmt = stmt.where(User.id.in_(
+                    select(user_roles.c.user_id).join(
+                        RolePermission, RolePermission.role_id == user_roles.c.role_id)
+                    .where(RolePermission.permission == permission)))
+            if name != "anyone_with":
+                if not keys:
+                    self._found[rule] = {}
+                    continue
+                stmt = stmt.where(among(User.department_id, keys))
+            found: dict = defaultdict(list)
+            for user_id, department_id in db.session.execute(stmt):
+                found[None if name == "anyone_with" else department_id].append(user_id)
+            self._found[rule] = found
 
-    def assignee(self, assignee_id: int | None) -> list[int]:
-        return [assignee_id] if assignee_id in self.active_assignees else []
-
-
-# -- SLA handlers --------------------------------------------------------------------------
-
-def _is_live(clock: SlaClock | None, timer: Timer) -> bool:
-    """The clock still runs in the timer's segment."""
-    if clock is None or clock.status != "running":
-        return False
-    # A timer of a segment closed by a pause: its replacement carries on.
-    return (timer.data or {}).get("segment") == clock.segment
-
-
-def _live_clock(timer: Timer) -> SlaClock | None:
-    """The timer's clock, locked and fresh, if it still runs in the timer's segment."""
-    if timer.clock_id is None:
-        return None
-    clock = db.session.scalars(
-        select(SlaClock).where(SlaClock.id == timer.clock_id).with_for_update()
-        .execution_options(populate_existing=True)).one_or_none()
-    return clock if _is_live(clock, timer) else None
-
-
-def _ticket(clock: SlaClock) -> Ticket:
-    # Fresh (a transition may have committed since), and without the page's joined loads.
-    return db.session.scalars(select(Ticket).where(Ticket.id == clock.ticket_id)
-                              .options(lazyload("*"))
-                              .execution_options(populate_existing=True)).one()
+    def of(self, rules, ticket, department_id: int | None) -> list[int]:
+        users: list[int] = []
+        for rule in rules:
+            name = rule.partition(":")[0]
+            if name == "assignee":
+                users += self._found["assignee"].get(ticket.assignee_id, [])
+            elif name == "department_if_unassigned":
+                if ticket.assignee_id is None:
+                    users += self._found["department"].get(department_id, [])
+            elif name == "department":
+                users += self._found["department"].get(department_id, [])
+            elif name == "department_with":
+                users += self._found[rule].get(department_id, [])
+            else:
+                users += self._found[rule].get(None, [])
+        return list(dict.fromkeys(users))
 
 
-def _department_id(clock: SlaClock, ticket) -> int | None:
-    # The complaint time limit belongs to the department it was assigned to.
-    if clock.clock == "complaint_limit" and clock.department_id is not None:
-        return clock.department_id
-    return ticket.department_id
-
-
-def _utc(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _payload(clock: SlaClock, ticket, **extra) -> dict:
-    return {"clock": clock.clock, "clock_id": clock.id, "round": clock.round,
-            "ticket_number": ticket.number, "due_at": clock.due_at.isoformat(), **extra}
-
-
-def _warning_note(clock: SlaClock) -> str:
-    return f"SLA {clock.clock} deadline approaching (due {_utc(clock.due_at)})"
-
-
-def _escalation_note(clock: SlaClock, level: int) -> str:
-    return f"SLA {clock.clock} escalated to level {level} (due {_utc(clock.due_at)})"
-
-
-@timer_handler(WARNING)
-def fire_sla_warning(timer: Timer, now: datetime) -> None:
-    clock = _live_clock(timer)
-    if clock is None or clock.warned or clock.escalation_level > 0:
-        return
-    clock.warned = True
-    ticket = _ticket(clock)
-    data = _payload(clock, ticket)
-    record_system_note(ticket, "sla_warning", _warning_note(clock), data, at=now)
-    if ticket.assignee_id is not None:
-        users = _active_users(User.id == ticket.assignee_id)
-    else:
-        users = department_members(_department_id(clock, ticket))
-    notify(users, ticket, WARNING, data, now)
-    db.session.flush()
-
-
-@timer_handler(ESCALATION)
-def fire_sla_escalation(timer: Timer, now: datetime) -> None:
-    """Raise the clock to the timer's level, passing through any level not reached yet,
-    so levels fire in order and once each whatever order their timers are claimed in."""
-    clock = _live_clock(timer)
-    if clock is None:
-        return
-    for level in range(clock.escalation_level + 1, (timer.level or 0) + 1):
-        escalate(clock, level, now)
-    db.session.flush()
-
-
-def escalate(clock: SlaClock, level: int, now: datetime) -> None:
-    ticket = _ticket(clock)
-    clock.escalation_level = level
-    if level == 1:
-        clock.breached = True
-    department_id = _department_id(clock, ticket)
-    data = _payload(clock, ticket, level=level)
-    record_system_note(ticket, "escalated", _escalation_note(clock, level), data, at=now)
-    if level == 1:
-        users = department_members(department_id)
-        if ticket.assignee_id is not None:
-            users = _active_users(User.id == ticket.assignee_id) + users
-    elif level == 2:
-        users = department_heads(department_id)
-    else:
-        users = center_management()
-    notify(users, ticket, ESCALATION, data, now)
-
+# -- the batch handler ---------------------------------------------------------------------
 
 class _BatchClock:
-    """What the batch handler reads of a clock and changes in it (no ORM instance: cheaper)."""
+    """What the handler reads of a clock and changes in it (no ORM instance: cheaper)."""
 
     __slots__ = ("id", "ticket_id", "clock", "round", "department_id", "due_at", "segment",
-                 "running", "warned", "escalation_level", "breached", "changes")
+                 "running", "warned", "escalation_level", "calendar_id", "target_minutes",
+                 "warn_before_minutes", "level2_after_minutes", "level3_after_minutes",
+                 "breached", "changes")
 
     def __init__(self, row):
-        (self.id, self.ticket_id, self.clock, self.round, self.department_id, self.due_at,
-         self.segment, self.running, self.warned, self.escalation_level) = row
+        for name in self.__slots__[:-2]:
+            setattr(self, name, getattr(row, name))
         self.breached = None  # not read: only ever set
         self.changes: dict[str, object] = {}
-
-    @property
-    def status(self) -> str:  # only "running" matters here (see SlaClock.status)
-        return "running" if self.running else "not running"
 
     def set(self, name: str, value) -> None:
         setattr(self, name, value)
@@ -265,15 +153,130 @@ class _BatchClock:
 
 
 def _lock_clocks(clock_ids: list[int]) -> dict[int, _BatchClock]:
-    """The clocks, fresh and locked in one statement, in id order: concurrent sweeps lock
-    them in the same order and cannot deadlock on them."""
+    """The clocks, fresh and locked in id order (concurrent sweeps cannot deadlock on them),
+    skipping any that a transition or another sweep holds: nobody waits on a sweep's locks
+    and a sweep waits on nobody's."""
     c = SlaClock.__table__.c
     running = and_(c.stopped_at.is_(None), c.paused_at.is_(None)).label("running")
     rows = db.session.execute(
         select(c.id, c.ticket_id, c.clock, c.round, c.department_id, c.due_at, c.segment,
-               running, c.warned, c.escalation_level)
-        .where(among(c.id, clock_ids)).order_by(c.id).with_for_update())
-    return {row[0]: _BatchClock(row) for row in rows}
+               running, c.warned, c.escalation_level, c.calendar_id, c.target_minutes,
+               c.warn_before_minutes, c.level2_after_minutes, c.level3_after_minutes)
+        .where(among(c.id, clock_ids)).order_by(c.id).with_for_update(skip_locked=True))
+    return {row.id: _BatchClock(row) for row in rows}
+
+
+def _live(clock: _BatchClock | None, timer) -> bool:
+    """The clock still runs in the timer's segment (a pause closed older segments)."""
+    return (clock is not None and clock.running
+            and (timer.data or {}).get("segment") == clock.segment)
+
+
+def _department_id(clock: _BatchClock, ticket) -> int | None:
+    # The complaint time limit belongs to the department it was assigned to.
+    if clock.clock == "complaint_limit" and clock.department_id is not None:
+        return clock.department_id
+    return ticket.department_id
+
+
+def _mark_at(clock: _BatchClock, step: dict, calendars: dict, now: datetime) -> datetime:
+    """When a mark at or after the target falls due (the clock ran without a pause since
+    its timer was written, or the timer would belong to an older segment)."""
+    if step["after_target"] is None:
+        return clock.due_at
+    column, sign = step["after_target"]
+    minutes = sign * getattr(clock, column)
+    calendar = business_calendar(calendars[clock.calendar_id], now)
+    return add_business_minutes(clock.due_at, max(minutes, 0), calendar)
+
+
+def _payload(clock: _BatchClock, ticket, step: dict, skipped: bool = False) -> dict:
+    """A history row's and a notification's parameters: rendered in the reader's language
+    and time zone by the catalogue (ticketing.timers.labels), never stored as text."""
+    data = {"clock": clock.clock, "clock_id": clock.id, "round": clock.round,
+            "ticket_number": ticket.number, "due_at": clock.due_at.isoformat()}
+    if step["level"]:
+        data["level"] = step["level"]
+    if skipped:
+        data["skipped"] = True
+    return data
+
+
+def fire_sla_timers(timers: list, now: datetime) -> list[int]:
+    """Fire a batch of SLA timers; returns the ids of timers to try again shortly (their
+    clock was held by someone else), which the sweep puts back."""
+    clock_ids = sorted({t.clock_id for t in timers if t.clock_id is not None})
+    if not clock_ids:
+        return []
+    db.session.flush()
+    clocks = _lock_clocks(clock_ids)
+    busy = [t.id for t in timers if t.clock_id is not None and t.clock_id not in clocks]
+    calendars = {row.id: row for row in db.session.scalars(
+        select(Calendar).where(among(Calendar.id, sorted({c.calendar_id
+                                                          for c in clocks.values()}))))} \
+        if clocks else {}
+    fired: list[tuple[_BatchClock, dict, bool]] = []  # (clock, ladder step, skipped)
+    next_marks: dict[int, dict] = {}
+    for timer in timers:
+        clock = clocks.get(timer.clock_id)
+        if not _live(clock, timer):
+            continue
+        level = timer.level or 0
+        while True:
+            step = LADDER[level]
+            if level == 0:
+                if not clock.warned and clock.escalation_level == 0:
+                    clock.set("warned", True)
+                    # Too late to warn: say so in the history, tell no one.
+                    fired.append((clock, step, now >= clock.due_at))
+            else:
+                # An old-style timer may name a level past the next one: pass through each.
+                for passing in range(clock.escalation_level + 1, level + 1):
+                    clock.set("escalation_level", passing)
+                    if LADDER[passing].get("breach"):
+                        clock.set("breached", True)
+                    fired.append((clock, LADDER[passing], False))
+            level = max(level, clock.escalation_level) + 1
+            if level > TOP_LEVEL:
+                next_marks.pop(clock.id, None)
+                break
+            due = _mark_at(clock, LADDER[level], calendars, now)
+            if due > now:
+                next_marks[clock.id] = next_mark_row(clock, LADDER[level], due, now)
+                break
+    if fired:
+        _record(fired, now)
+    _save_clocks(clocks.values())
+    if next_marks:
+        schedule_timers(list(next_marks.values()))
+    return busy
+
+
+def _record(fired, now: datetime) -> None:
+    # Fresh (a transition may have committed since): only the columns the rows need.
+    ticket_ids = sorted({clock.ticket_id for clock, _step, _skipped in fired})
+    tickets = {row.id: row for row in db.session.execute(
+        select(Ticket.id, Ticket.number, Ticket.state, Ticket.assignee_id,
+               Ticket.department_id).where(among(Ticket.id, ticket_ids)))}
+    recipients = Recipients()
+    for clock, step, skipped in fired:
+        ticket = tickets[clock.ticket_id]
+        if not skipped:
+            for rule in step["notify"]:
+                recipients.want(rule, ticket, _department_id(clock, ticket))
+    recipients.load()
+    notes, notifications = [], []
+    for clock, step, skipped in fired:
+        ticket = tickets[clock.ticket_id]
+        data = _payload(clock, ticket, step, skipped)
+        notes.append((ticket, step["event"], data))
+        if skipped:
+            continue
+        users = recipients.of(step["notify"], ticket, _department_id(clock, ticket))
+        notifications.extend({"user_id": user_id, "ticket_id": ticket.id, "kind": step["kind"],
+                              "data": data, "created_at": now} for user_id in users)
+    record_system_notes(notes, now)
+    insert_rows(Notification.__table__, notifications)
 
 
 def _save_clocks(clocks: Iterable[_BatchClock]) -> None:
@@ -294,104 +297,6 @@ def _save_clocks(clocks: Iterable[_BatchClock]) -> None:
             db.session.expire(loaded)
 
 
-def _insert_many(table, rows: list[dict]) -> None:
-    """Insert plain rows in the session's transaction: COPY on PostgreSQL (a batch writes
-    thousands of notification and history rows; executemany spent most of the sweep's time
-    binding them one by one), executemany on SQLite (which loops in C)."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        db.session.execute(insert(table), rows)
-        return
-    columns = list(rows[0])
-    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([json.dumps(row[name]) if name in json_columns else row[name]
-                            for name in columns])
-
-
-@timer_handler(WARNING, ESCALATION, batch=True)
-def fire_sla_timers(timers: list[Timer], now: datetime) -> None:
-    """fire_sla_warning / fire_sla_escalation for a whole batch, in the timers' order, with
-    the same effects: the batch's clocks are locked in one statement, their tickets read in
-    one, recipients looked up once per batch, history rows and notifications written with one
-    INSERT each, the clocks updated with one UPDATE per kind of change."""
-    clock_ids = sorted({t.clock_id for t in timers if t.clock_id is not None})
-    if not clock_ids:
-        return
-    db.session.flush()
-    clocks = _lock_clocks(clock_ids)
-    # What fires, decided in memory exactly as the per-timer handlers would, one by one.
-    fired: list[tuple[_BatchClock, int | None]] = []  # (clock, level); None: the warning
-    for timer in timers:
-        clock = clocks.get(timer.clock_id)
-        if not _is_live(clock, timer):
-            continue
-        if timer.kind == WARNING:
-            if clock.warned or clock.escalation_level > 0:
-                continue
-            clock.set("warned", True)
-            fired.append((clock, None))
-        elif timer.kind == ESCALATION:
-            for level in range(clock.escalation_level + 1, (timer.level or 0) + 1):
-                clock.set("escalation_level", level)
-                if level == 1:
-                    clock.set("breached", True)
-                fired.append((clock, level))
-        else:  # pragma: no cover - registered for these two kinds only
-            raise LookupError(f"not an SLA timer: {timer.kind!r}")
-    if not fired:
-        return
-    # Fresh (a transition may have committed since): only the columns the rows need.
-    ticket_ids = sorted({clock.ticket_id for clock, _level in fired})
-    tickets = {row.id: row for row in db.session.execute(
-        select(Ticket.id, Ticket.number, Ticket.state, Ticket.assignee_id,
-               Ticket.department_id).where(among(Ticket.id, ticket_ids)))}
-    recipients = BatchRecipients()
-    for clock, level in fired:
-        ticket = tickets[clock.ticket_id]  # KeyError: the one-by-one fallback reports it
-        department_id = _department_id(clock, ticket)
-        if level is None:
-            if ticket.assignee_id is not None:
-                recipients.want(assignee_id=ticket.assignee_id)
-            else:
-                recipients.want(members_of=department_id)
-        elif level == 1:
-            recipients.want(assignee_id=ticket.assignee_id, members_of=department_id)
-        elif level == 2:
-            recipients.want(heads_of=department_id)
-        else:
-            recipients.want(management=True)
-    recipients.load()
-    events, notifications = [], []
-    for clock, level in fired:
-        ticket = tickets[clock.ticket_id]
-        department_id = _department_id(clock, ticket)
-        if level is None:
-            event, kind, data = "sla_warning", WARNING, _payload(clock, ticket)
-            note = _warning_note(clock)
-            if ticket.assignee_id is not None:
-                users = recipients.assignee(ticket.assignee_id)
-            else:
-                users = recipients.members.get(department_id, [])
-        else:
-            event, kind, data = "escalated", ESCALATION, _payload(clock, ticket, level=level)
-            note = _escalation_note(clock, level)
-            if level == 1:
-                users = recipients.assignee(ticket.assignee_id) + \
-                    recipients.members.get(department_id, [])
-            elif level == 2:
-                users = recipients.heads.get(department_id, [])
-            else:
-                users = recipients.management
-        events.append({"ticket_id": ticket.id, "at": now, "actor_id": None, "event": event,
-                       "from_state": ticket.state, "to_state": ticket.state, "note": note,
-                       "data": data})
-        notifications.extend({"user_id": user_id, "ticket_id": ticket.id, "kind": kind,
-                              "data": data, "created_at": now} for user_id in _unique(users))
-    _save_clocks(clocks.values())
-    _insert_many(TicketEvent.__table__, events)
-    _insert_many(Notification.__table__, notifications)
+def register(timer_handlers: dict) -> None:
+    for kind in (WARNING, ESCALATION):
+        timer_handlers[kind] = fire_sla_timers

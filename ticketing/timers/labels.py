@@ -1,4 +1,7 @@
 """What people read about clocks, timers and notifications (translated at render time)."""
+from datetime import datetime
+
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -31,3 +34,25 @@ def notification_message(notification) -> str:
     if notification.kind == "assigned":
         return _("Ticket %(number)s was assigned to you.", number=number)
     return str(data.get("message") or notification.kind)
+
+
+def _due(data: dict) -> str:
+    try:
+        return format_datetime(datetime.fromisoformat(data["due_at"]), "short")
+    except (KeyError, TypeError, ValueError):
+        return "—"
+
+
+def sla_warning_note(data: dict) -> str:
+    """History text of an SLA warning (the row stores its parameters, not this text)."""
+    if data.get("skipped"):
+        return _("SLA %(clock)s warning skipped: the deadline (%(due)s) had already passed.",
+                 clock=clock_label(data.get("clock", "")), due=_due(data))
+    return _("SLA %(clock)s deadline approaching (due %(due)s).",
+             clock=clock_label(data.get("clock", "")), due=_due(data))
+
+
+def sla_escalation_note(data: dict) -> str:
+    return _("SLA %(clock)s deadline missed (due %(due)s): escalated to %(level)s.",
+             clock=clock_label(data.get("clock", "")), due=_due(data),
+             level=LEVEL_LABELS.get(data.get("level"), data.get("level")))

@@ -18,7 +18,6 @@ TIERS = ("ordinary", "vip")
 CLOCKS = ("response", "resolution", "complaint_limit")
 DAY_KINDS = ("holiday", "workday")
 TIMER_STATUSES = ("pending", "fired", "cancelled", "failed")
-WEEKDAYS = range(7)  # 0 = Monday, as in workflows.business_time
 
 
 def _in(column: str, values, nullable: bool = False) -> str:
@@ -184,11 +183,6 @@ class SlaClock(db.Model):
         if self.stopped_at is not None:
             return "stopped"
         return "paused" if self.paused_at is not None else "running"
-
-    @property
-    def remaining_minutes(self) -> float:
-        """Business minutes left as of the last pause or stop (negative: overdue)."""
-        return self.target_minutes - self.business_minutes_used
 
     def __repr__(self) -> str:
         return f"<SlaClock {self.ticket_id}:{self.clock}#{self.round} {self.status}>"

@@ -8,17 +8,14 @@ memory store, never shared between processes."""
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
-import time
 from datetime import datetime, timezone
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ticketing import clock
 from ticketing.extensions import db
 from ticketing.timers.sweep import sweep_due_timers
 
@@ -26,8 +23,6 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "sweep_due_timers"
 # Test-only hooks, read by `ticketing scheduler` alone (never by the web app).
-FROZEN_NOW_ENV = "TICKETING_FROZEN_NOW"
-SLOW_SWEEP_ENV = "TICKETING_TEST_SWEEP_DELAY"
 
 # Schedulers started in this process (for tests and shutdown): started only by the two
 # entry points below.
@@ -87,19 +82,6 @@ def start_embedded_scheduler(app):
     return stop
 
 
-def _test_hooks() -> dict:
-    kwargs = {}
-    frozen = os.environ.get(FROZEN_NOW_ENV)
-    if frozen:
-        at = datetime.fromisoformat(frozen)
-        clock.freeze(at if at.tzinfo else at.replace(tzinfo=timezone.utc))
-        log.warning("%s is set: the clock is frozen at %s (tests only)", FROZEN_NOW_ENV, at)
-    delay = float(os.environ.get(SLOW_SWEEP_ENV) or 0)
-    if delay > 0:
-        kwargs["after_each"] = lambda _timer: time.sleep(delay)
-    return kwargs
-
-
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Fire every due timer once, then exit (cron).")
 @click.option("--interval", type=float, default=None,
@@ -119,7 +101,7 @@ def scheduler_command(once, interval, batch_size, worker):
         # One line per tick ("Running job ...") says nothing; the sweep logs what it fired.
         logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     app = current_app._get_current_object()
-    kwargs = _test_hooks()
+    kwargs = {}
     if batch_size:
         kwargs["batch_size"] = batch_size
     if worker:

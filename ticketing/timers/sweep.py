@@ -3,14 +3,14 @@ the same PostgreSQL at once.
 
 One statement claims a batch: a CTE selects pending, due rows in due order through the partial
 index, `FOR UPDATE SKIP LOCKED`, and an UPDATE stamps them with the worker's name, RETURNING
-their ids. Rows another sweep holds are skipped, not waited for. Each claimed timer then fires
-inside a SAVEPOINT, so a failing handler is rolled back alone and its timer retried later with
-backoff; the batch (claims, firings, failures) commits once. The claim and the firing commit
-together: a sweep killed mid-batch leaves its rows pending and unlocked for the next sweep.
-
-Kinds with a batch handler (SLA warnings and escalations) fire as one group per handler in one
-savepoint, with a few statements for the whole group (not per timer), and are marked fired with
-one UPDATE; if the group fails, its timers fire one by one as above.
+their ids. Rows another sweep holds are skipped, not waited for. The claimed timers fire as
+one group per handler (the areas register them in wiring.timer_handlers: fn(timers, now), a
+few statements for the whole group) inside a SAVEPOINT, and are marked fired with one UPDATE.
+If a group fails, its timers fire one by one, each a batch of one in its own savepoint, so a
+failing timer is rolled back alone and retried later with backoff. A handler may hand back
+timers whose state someone else holds right now: they are put back, due in a moment. The
+batch (claims, firings, failures) commits once, so a sweep killed mid-batch leaves its rows
+pending and unlocked for the next sweep.
 
 SQLite has no row locks (SQLAlchemy drops FOR UPDATE there); the sweep opens its transaction
 with BEGIN IMMEDIATE, so the claim holds the database-wide write lock until the batch commits,
@@ -30,7 +30,8 @@ from sqlalchemy import literal_column, select, update
 from ticketing.clock import utcnow
 from ticketing.dbsetup import begin_write
 from ticketing.extensions import db
-from ticketing.timers.handlers import BATCH_HANDLERS, TIMER_HANDLERS, among
+from ticketing.wiring import wiring
+from ticketing.timers.handlers import BUSY_RETRY, among
 from ticketing.timers.models import Timer
 
 log = logging.getLogger(__name__)
@@ -74,96 +75,91 @@ def backoff(attempts: int) -> timedelta:
                                  BACKOFF_MAX_SECONDS))
 
 
-def _fire_one(timer: Timer, now: datetime, max_attempts: int) -> bool:
-    """Fire one timer in its own savepoint with its per-timer handler; on failure count the
-    attempt and retry later with backoff (or give up: failed). True if it fired."""
+def _handler(kind: str) -> Callable:
+    handler = wiring().timer_handlers.get(kind)
+    if handler is None:
+        raise LookupError(f"no handler for timer kind {kind!r}")
+    return handler
+
+
+def _put_back(ids: list[int], now: datetime) -> None:
+    """Timers whose state someone else holds right now: due again in a moment, unclaimed,
+    with no attempt counted (nothing failed)."""
+    if ids:
+        table = Timer.__table__
+        db.session.execute(update(table).where(among(table.c.id, ids))
+                           .values(due_at=now + BUSY_RETRY, claimed_by=None))
+
+
+def _fire(handler: Callable, timers: list, now: datetime) -> int:
+    """Run a handler on timers in one savepoint and mark those it did not put back fired."""
+    with db.session.begin_nested():
+        busy = set(handler(timers, now) or ())
+        db.session.flush()
+        done = [t.id for t in timers if t.id not in busy]
+        table = Timer.__table__
+        if done:
+            db.session.execute(update(table).where(among(table.c.id, done))
+                               .values(status="fired", fired_at=now))
+        _put_back(sorted(busy), now)
+    return len(done)
+
+
+def _fire_alone(timer, now: datetime, max_attempts: int) -> int:
+    """One timer as a batch of one, after its batch failed: on failure count the attempt and
+    retry later with backoff (or give up: failed), so a bad timer never holds back others."""
     try:
-        with db.session.begin_nested():
-            handler = TIMER_HANDLERS.get(timer.kind)
-            if handler is None:
-                batch_handler = BATCH_HANDLERS.get(timer.kind)
-                if batch_handler is None:
-                    raise LookupError(f"no handler for timer kind {timer.kind!r}")
-                batch_handler([timer], now)
-            else:
-                handler(timer, now)
-            timer.status = "fired"
-            timer.fired_at = now
+        return _fire(_handler(timer.kind), [timer], now)
     except Exception as exc:  # one failing handler must not lose the others
         log.exception("timer %s (%s) failed", timer.id, timer.kind)
-        timer.attempts += 1
-        timer.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if timer.attempts >= max_attempts:
-            timer.status = "failed"
+        attempts = timer.attempts + 1
+        values = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:2000]}
+        if attempts >= max_attempts:
+            values["status"] = "failed"
         else:
-            timer.due_at = now + backoff(timer.attempts)
-        return False
-    return True
+            values["due_at"] = now + backoff(attempts)
+        db.session.execute(update(Timer.__table__).where(Timer.__table__.c.id == timer.id)
+                           .values(**values))
+        return 0
 
 
-def _load_timers(ids: list[int]) -> list[Timer]:
-    return db.session.scalars(select(Timer).where(among(Timer.id, ids))
-                              .order_by(Timer.due_at, Timer.id)
-                              .execution_options(populate_existing=True)).all()
-
-
-def _fire_group(handler: Callable[[list], None], timers: list, now: datetime,
-                max_attempts: int) -> int:
-    """Fire timers (read-only rows) with their kinds' batch handler in one savepoint and mark
-    them fired with one UPDATE; if anything in it fails, fire them one by one instead
-    (_fire_one), so a bad timer is retried alone and never holds the others back."""
-    ids = [timer.id for timer in timers]
+def _fire_group(handler: Callable, timers: list, now: datetime, max_attempts: int) -> int:
+    """Fire timers (read-only rows) of one handler as one batch; if anything in it fails,
+    fire them one by one instead, each a batch of one."""
     try:
-        with db.session.begin_nested():
-            handler(timers, now)
-            db.session.flush()
-            table = Timer.__table__
-            db.session.execute(update(table).where(among(table.c.id, ids))
-                               .values(status="fired", fired_at=now))
+        return _fire(handler, timers, now)
     except Exception:
         log.warning("batch of %d timer(s) (%s) failed, firing them one by one",
                     len(timers), ", ".join(sorted({t.kind for t in timers})), exc_info=True)
-        return sum(_fire_one(timer, now, max_attempts) for timer in _load_timers(ids))
-    return len(timers)
+        return sum(_fire_alone(timer, now, max_attempts) for timer in timers)
 
 
-# What a batch handler gets of each timer: its row, not an ORM instance (cheaper to load).
+# What a handler gets of each timer: its row, not an ORM instance (cheaper to load).
 BATCH_COLUMNS = ("id", "kind", "level", "ticket_id", "clock_id", "due_at", "status",
                  "attempts", "data")
 
 
 def _fire_claimed(ids: list[int], now: datetime, max_attempts: int,
                   after_each: Callable[[object], None] | None) -> int:
-    """Fire the claimed timers in due order: the kinds with a batch handler in one group per
-    handler (at the place of its first timer), the others one by one (as Timer instances)."""
+    """Fire the claimed timers in due order, one group per handler (at the place of its
+    first timer)."""
     table = Timer.__table__
     rows = db.session.execute(select(*(table.c[name] for name in BATCH_COLUMNS))
                               .where(among(table.c.id, ids))
                               .order_by(table.c.due_at, table.c.id)).all()
-    # (batch handler or None, its timers): a group per batch handler, a unit per other timer.
-    units: list[tuple[Callable | None, list]] = []
     groups: dict[Callable, list] = {}
+    fired = 0
     for row in rows:
         if row.status != "pending":  # cannot happen while the claim holds: be sure anyway
             continue
-        handler = BATCH_HANDLERS.get(row.kind)
-        if handler is None:
-            units.append((None, [row]))
-        elif handler in groups:
-            groups[handler].append(row)
-        else:
-            units.append((handler, groups.setdefault(handler, [row])))
-    single = [unit[0].id for handler, unit in units if handler is None]
-    instances = {timer.id: timer for timer in _load_timers(single)} if single else {}
-    fired = 0
-    for handler, unit in units:
-        if handler is None:
-            unit = [instances[unit[0].id]]
-            fired += _fire_one(unit[0], now, max_attempts)
-        else:
-            fired += _fire_group(handler, unit, now, max_attempts)
+        try:
+            groups.setdefault(_handler(row.kind), []).append(row)
+        except LookupError:
+            fired += _fire_alone(row, now, max_attempts)  # counted as a failed attempt
+    for handler, timers in groups.items():
+        fired += _fire_group(handler, timers, now, max_attempts)
         if after_each is not None:
-            for timer in unit:
+            for timer in timers:
                 after_each(timer)
     return fired
 
