@@ -168,6 +168,11 @@ _rule("report_repaired", "Report repaired", moves=[(["repair_working"], "repair_
 _rule("link_incident", "Link to incident", moves=[(["repair_classified"], "suspended")],
       fields={"incident_ref": _text("Incident reference")}, before=_REMEMBER,
       effects={"set": {"incident_ref": "field:incident_ref"}, "clocks": {"pause": ALL_CLOCKS}})
+# Releasing the incident (SPEC §4): the service is back, so the linked ticket leaves its
+# suspension resolved in one step; its paused clocks stop without counting the suspension.
+_rule("release_incident", "Resolve with the incident", moves=[(["suspended"], "closed")],
+      fields={"note": _text("Resolution note")},
+      effects={"set": {"handling_note": "field:note"}, "clocks": {"stop": ALL_CLOCKS}})
 
 # complaint (投诉)
 _rule("send_to_inspection", "Send to inspection",

@@ -8,13 +8,19 @@ PASSWORD = "correct-horse-9"
 WRITES = [("POST", "/api/v1/tokens"), ("POST", "/api/v1/customers"),
           ("PATCH", "/api/v1/customers/{customer_id}"), ("POST", "/api/v1/tickets"),
           ("POST", "/api/v1/tickets/{ticket_id}/transitions"), ("POST", "/api/v1/screen-pop"),
-          ("POST", "/api/v1/notifications/read")]
+          ("POST", "/api/v1/notifications/read"), ("POST", "/api/v1/incidents"),
+          ("PATCH", "/api/v1/incidents/{incident_id}"),
+          ("POST", "/api/v1/incidents/{incident_id}/links"),
+          ("POST", "/api/v1/incidents/{incident_id}/links/{ticket_id}/review"),
+          ("POST", "/api/v1/incidents/{incident_id}/clear"),
+          ("POST", "/api/v1/incidents/{incident_id}/release")]
 
 
 @pytest.fixture
 def target(app, as_role):
     from ticketing.customers.operations import create_customer
     from ticketing.extensions import db
+    from ticketing.incidents.operations import open_incident
     from ticketing.tickets.operations import open_ticket
     _user, headers = as_role("admin", "management")
     with app.app_context():
@@ -22,8 +28,10 @@ def target(app, as_role):
                                           "phones": ["13800138000"]})
         ticket = open_ticket(None, kind="consult", caller_phone="13800138000",
                              description="坏输入")
+        incident = open_incident(None, {"name": "光缆中断", "areas": ["东城区"],
+                                        "fault_category": "fibre_cable"})
         db.session.commit()
-        ids = {"customer_id": customer.id, "ticket_id": ticket.id}
+        ids = {"customer_id": customer.id, "ticket_id": ticket.id, "incident_id": incident.id}
     return headers, ids
 
 

@@ -48,11 +48,14 @@ def test_no_route_can_put_patch_or_delete_history(app):
     for rule in app.url_map.iter_rules():
         for method in rule.methods & {"PUT", "PATCH", "DELETE"}:
             writers[(method, rule.rule)] = rule.endpoint
-    # A customer patch, which appends a history row (checked below), and the callback
-    # settings (not history: one row of configuration).
+    # A customer patch, which appends a history row (checked below), the callback settings
+    # (not history: one row of configuration) and an open incident's edit (an incident has
+    # no history rows to change).
     assert writers == {("PATCH", "/api/v1/customers/<int:customer_id>"):
                        "customers_api.patch_customer",
-                       ("PUT", "/api/v1/callback-settings"): "callbacks_api.put_settings"}
+                       ("PUT", "/api/v1/callback-settings"): "callbacks_api.put_settings",
+                       ("PATCH", "/api/v1/incidents/<int:incident_id>"):
+                       "incidents_api.update_incident"}
     for rule in app.url_map.iter_rules():
         if re.search(r"history|changes", rule.rule):
             assert rule.methods - {"HEAD", "OPTIONS"} == {"GET"}, rule.rule

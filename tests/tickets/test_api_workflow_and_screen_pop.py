@@ -120,7 +120,7 @@ def test_unknown_caller_gets_an_empty_screen_pop(api, people):
     pop = api.post("agent", "/screen-pop", {"phone": "13600000000"}).get_json()
     assert isinstance(pop.pop("call_id"), int)  # the call is recorded
     assert pop == {"phone": "13600000000", "customers": [], "open_tickets": [],
-                   "previous_calls": [], "repeat_caller": False}
+                   "previous_calls": [], "repeat_caller": False, "open_incidents": []}
 
 
 def test_screen_pop_shows_only_tickets_the_user_may_see(api, people):

@@ -19,21 +19,21 @@ blp = ApiBlueprint("calls_api", __name__, url_prefix="/api/v1/calls",
                    description="Calls and repeat callers")
 
 
-class LinkSchema(Schema):
+class CallLinkSchema(Schema):
     ticket_id = fields.Integer(required=True, strict=True,
                                validate=validate.Range(min=1, max=MAX_ID))
     note = fields.String(load_default="", validate=validate.Length(max=ops.NOTE_LIMIT))
 
 
-class LinkResultSchema(Schema):
+class CallLinkResultSchema(Schema):
     call = fields.Nested(CallSchema)
     history = fields.Nested(HistorySchema)
 
 
 @blp.route("/<int:call_id>/link", methods=["POST"])
 @permission_required()
-@blp.arguments(LinkSchema)
-@blp.response(200, LinkResultSchema)
+@blp.arguments(CallLinkSchema)
+@blp.response(200, CallLinkResultSchema)
 @blp.alt_response(400, schema=ApiErrorSchema)
 @blp.alt_response(401, schema=ApiErrorSchema)
 @blp.alt_response(403, schema=ApiErrorSchema)
@@ -53,5 +53,5 @@ def link(data, call_id):
     with unit_of_work():
         call = ops.pending_call(call_id)
         history = ops.link_call(current_user, call, ticket, data["note"])
-        body = jsonify(LinkResultSchema().dump({"call": call, "history": history}))
+        body = jsonify(CallLinkResultSchema().dump({"call": call, "history": history}))
     return body

@@ -12,6 +12,7 @@ from ticketing.auth.permissions import forbidden, permission_required
 from ticketing.customers.operations import customers_by_phone, normalise_phone
 from ticketing.errors import ApiError, InvalidInput
 from ticketing.extensions import db
+from ticketing.incidents.operations import open_incidents_for
 from ticketing.tickets import operations as ops, queries
 from ticketing.tickets.labels import (CHANNEL_LABELS, FIELD_LABELS, KIND_LABELS,
                                       PRIORITY_LABELS, STATUS_LABELS, event_label, state_label)
@@ -185,5 +186,6 @@ def screen_pop(data):
                                                             [c.id for c in customers]),
             "previous_calls": previous,
             "repeat_caller": bool(previous) or queries.is_repeat_caller(number, window),
+            "open_incidents": open_incidents_for(current_user, [c.area for c in customers]),
         }))
     return body

@@ -43,6 +43,7 @@ EVENT_LABELS = {
     "accept": _l("Accept"),
     "report_repaired": _l("Report repaired"),
     "link_incident": _l("Link to incident"),
+    "release_incident": _l("Resolve with the incident"),
     "send_to_inspection": _l("Send to inspection"),
     "analyse": _l("Analyse"),
     "assign": _l("Assign to department"),

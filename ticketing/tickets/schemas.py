@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from ticketing.apiutil import MAX_ID, VISIBLE_TEXT
 from ticketing.customers.operations import PHONE_PATTERN
 from ticketing.auth.schemas import DepartmentRefSchema, UserRefSchema
+from ticketing.incidents.schemas import ScreenPopIncidentSchema
 from ticketing.tickets.labels import history_note, state_label
 from ticketing.tickets.models import CHANNELS, PRIORITIES
 from ticketing.tickets.operations import TEXT_LIMIT, event_text_limit
@@ -309,6 +310,8 @@ class ScreenPopResultSchema(Schema):
     repeat_caller = fields.Boolean(metadata={"description": "this number called or opened a "
                                                             "ticket within the repeat-caller "
                                                             "window"})
+    open_incidents = fields.List(fields.Nested(ScreenPopIncidentSchema), metadata={
+        "description": "open incidents in the callers' areas, to link the new repair ticket"})
 
 
 class WorkflowSchema(Schema):

@@ -1,0 +1,100 @@
+"""Fixtures for incidents: people by role and department (bearer tokens), customers in an
+area and their repair tickets, and a small driver of /api/v1."""
+import pytest
+from werkzeug.security import generate_password_hash
+
+from ticketing.extensions import db
+
+# key -> (role, department code). The incidents' authorised department is `repair`.
+ROLES = {
+    "agent": ("agent", "call_center"),
+    "dispatcher": ("dispatcher", "dispatch"),
+    "repair_head": ("department_head", "repair"),
+    "team_head": ("department_head", "repair_team_1"),
+    "repair_staff": ("staff", "repair"),
+    "supervisor": ("supervisor", "supervision"),
+    "admin": ("admin", "management"),
+}
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """scrypt costs ~0.2 s per hash; these tests are about incidents, not passwords."""
+    monkeypatch.setattr("ticketing.auth.models.generate_password_hash",
+                        lambda password, method=None: generate_password_hash(
+                            password, method="pbkdf2:sha256:1"))
+
+
+class Api:
+    """api.post("dispatcher", "/incidents", {...}) as that person (made on first use)."""
+
+    def __init__(self, app, client, as_role):
+        self.app, self.client, self._as_role, self.users, self._headers = (
+            app, client, as_role, {}, {})
+
+    def headers(self, who):
+        if who not in self._headers:
+            role, department = ROLES[who]
+            user, headers = self._as_role(role, department, username=who, locale="en")
+            self.users[who], self._headers[who] = user, headers
+        return self._headers[who]
+
+    def get(self, who, path, **kwargs):
+        return self.client.get("/api/v1" + path, headers=self.headers(who), **kwargs)
+
+    def post(self, who, path, json=None):
+        return self.client.post("/api/v1" + path, json=json, headers=self.headers(who))
+
+    def patch(self, who, path, json=None):
+        return self.client.patch("/api/v1" + path, json=json, headers=self.headers(who))
+
+    def open_incident(self, **fields) -> dict:
+        body = {"name": "东城光缆中断", "areas": ["东城区"], "fault_category": "fibre_cable",
+                "description": "主干光缆被挖断", **fields}
+        response = self.post("dispatcher", "/incidents", body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture
+def api(app, client, as_role):
+    return Api(app, client, as_role)
+
+
+@pytest.fixture
+def customers_in(app):
+    """customers_in("东城区", 3) -> [customer id, ...] (committed)."""
+    from ticketing.customers.operations import create_customer
+    counter = {"n": 0}
+
+    def make(area: str, count: int = 1) -> list[int]:
+        ids = []
+        with app.app_context():
+            for _ in range(count):
+                counter["n"] += 1
+                n = counter["n"]
+                customer = create_customer(None, {
+                    "account_no": f"AC{n:06d}", "name": f"客户{n}", "area": area,
+                    "address": f"{area}{n}号", "phones": f"139{n:08d}"})
+                ids.append(customer.id)
+            db.session.commit()
+            db.session.remove()
+        return ids
+
+    return make
+
+
+@pytest.fixture
+def open_repairs(app):
+    """open_repairs(customer_ids) -> ids of new repair tickets, one per customer."""
+    from ticketing.tickets.operations import open_ticket
+
+    def make(customer_ids) -> list[int]:
+        with app.app_context():
+            ids = [open_ticket(None, kind="repair", customer_id=c, description="没有信号").id
+                   for c in customer_ids]
+            db.session.commit()
+            db.session.remove()
+        return ids
+
+    return make
