@@ -28,8 +28,16 @@ def target(app, as_role):
         ticket = open_ticket(None, kind="consult", caller_phone="13800138000",
                              description="边界")
         db.session.commit()
-        ids = {"customer_id": customer.id, "ticket_id": ticket.id}
+        ids = _AnyId(customer_id=customer.id, ticket_id=ticket.id)
     return headers, ids
+
+
+class _AnyId(dict):
+    """Ids of the URL: real ones where the fixture has them, else 1 (the edge refuses bad
+    text before any route runs, so the record need not exist)."""
+
+    def __missing__(self, key):
+        return 1
 
 
 def _counts(app):
@@ -78,7 +86,7 @@ def test_nul_and_lone_surrogates_in_json_are_refused_by_the_token_endpoint(app, 
 def test_every_json_endpoint_refuses_bad_text_and_deep_nesting(app, client, target, method,
                                                                path):
     headers, ids = target
-    url = path.format(**ids)
+    url = path.format_map(ids)
     before = _counts(app)
     for text in ("a\x00b", "\ud800", "x\udbff"):
         body = {"description": text, "name": text, "phone": text, "event": text,

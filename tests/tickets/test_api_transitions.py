@@ -52,6 +52,14 @@ WALKS = {
          {"incident_ref": "INC-7", "suspended_from": "repair_classified"}),
         ("supervisor", "close", {"note": "Incident cleared"}, "closed", {}),
     ]),
+    "repair_released_with_its_incident": ("repair", [
+        ("dispatcher", "verify_customer", {}, "repair_verified", {}),
+        ("dispatcher", "classify_fault", {"fault_type": "fibre cut"}, "repair_classified", {}),
+        ("dispatcher", "link_incident", {"incident_ref": "INC-8"}, "suspended", {}),
+        # Granted to no default role: only an incident's release (and an admin) fires it.
+        ("admin", "release_incident", {"note": "Service restored"}, "closed",
+         {"handling_note": "Service restored"}),
+    ]),
     "complaint_through_inspection_to_handling": ("complaint", [
         ("agent", "send_to_inspection", {}, "complaint_inspecting", {}),
         ("inspector", "analyse", {"note": "Installer was late twice"}, "complaint_analysed", {}),
