@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
 from ticketing.auth import operations as ops
-from ticketing.auth.models import ApiToken, AuditEntry, Department
+from ticketing.auth.models import ApiToken, Department
 from ticketing.auth.permissions import can_manage_tokens_of, forbidden, permission_required
 from ticketing.auth.schemas import (AuditEntrySchema, AuditQuerySchema, DepartmentSchema,
                                     SessionsEndedSchema, TokenInfoSchema, TokenQuerySchema,

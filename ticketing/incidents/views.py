@@ -19,7 +19,7 @@ from ticketing.incidents.models import SUSPENSION_TYPES, Incident, IncidentLink
 from ticketing.incidents.permissions import can_clear, can_review
 from ticketing.tickets.labels import state_label
 from ticketing.tickets.operations import open_ticket
-from ticketing.tickets.permissions import can_open_ticket, can_view_ticket
+from ticketing.tickets.permissions import can_open_ticket
 from ticketing.unit import unit_of_work
 
 bp = Blueprint("incidents", __name__)
