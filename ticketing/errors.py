@@ -191,12 +191,17 @@ def _stale(error: StaleDataError):
                           _("Someone else changed this record first; reload and try again."))
 
 
+# lock_not_available, deadlock_detected, serialization_failure
+_TRANSIENT_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+
+
 def _database_busy(error: OperationalError):
-    """A row another process holds past lock_timeout (PostgreSQL), or a database-wide write
-    lock past busy_timeout (SQLite): nothing was written; try again shortly."""
+    """A row another process holds past lock_timeout, a deadlock or a serialization failure
+    (PostgreSQL), or a database-wide write lock past busy_timeout (SQLite): nothing was
+    written; try again shortly."""
     db.session.rollback()
     sqlstate = getattr(error.orig, "sqlstate", None)
-    if sqlstate != "55P03" and "database is locked" not in str(error.orig):
+    if sqlstate not in _TRANSIENT_SQLSTATES and "database is locked" not in str(error.orig):
         raise error
     response = error_response(503, "busy", _("Someone else is changing this right now; "
                                               "try again in a few seconds."))

@@ -132,6 +132,7 @@ def _refresh_facts(session: Session, tickets: list, deltas: dict) -> None:
             deltas[key][0] += 1
         changed.append({"ticket_id": ticket.id, **now})
     if changed:
+        changed.sort(key=lambda row: row["ticket_id"])  # one lock order: no deadlock
         insert = _insert(session)
         stmt = insert(facts)
         session.execute(stmt.on_conflict_do_update(
@@ -176,8 +177,10 @@ def _count_clock(session: Session, clock, deltas: dict) -> None:
 
 def apply_deltas(session: Session, deltas: dict) -> None:
     """Add {key: [n, minutes, with_sla, met]} to the daily sums (one upsert statement)."""
+    # Sorted by key: two commits that touch the same sums lock them in the same order,
+    # so they queue on PostgreSQL instead of deadlocking.
     rows = [{**dict(zip(KEY_COLUMNS, key)), "n": n, "minutes": minutes, "with_sla": with_sla,
-             "met": met} for key, (n, minutes, with_sla, met) in deltas.items()
+             "met": met} for key, (n, minutes, with_sla, met) in sorted(deltas.items())
             if n or minutes or with_sla or met]
     if not rows:
         return
