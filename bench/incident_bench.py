@@ -46,6 +46,17 @@ def prepare(db: str) -> None:
         sa.engine.dispose()
 
 
+PROFILE = False
+
+
+def _profiler():
+    """pyinstrument (pip install pyinstrument) over the release request alone."""
+    from pyinstrument import Profiler
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    return profiler
+
+
 def one_run(db: str, tickets: int, run: int) -> float:
     from sqlalchemy import func, insert, select
     from ticketing.announcements.models import Announcement
@@ -72,10 +83,14 @@ def one_run(db: str, tickets: int, run: int) -> float:
     assert linked.status_code == 201 and linked.get_json()["linked"] == tickets, linked.json
     assert client.post(f"/api/v1/incidents/{incident['id']}/clear", headers=head,
                        json={}).status_code == 200
+    profiler = _profiler() if PROFILE else None
     started = time.perf_counter()
     response = client.post(f"/api/v1/incidents/{incident['id']}/release", headers=dispatcher,
                            json={"note": "信号已恢复"})
     seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
     assert response.status_code == 200 and response.get_json()["resolved"] == tickets
     with app.app_context():
         open_left = sa.session.scalar(select(func.count(Ticket.id)).join(
@@ -93,7 +108,11 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--tickets", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", action="store_true",
+                        help="print a pyinstrument profile of each release request")
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = args.profile
     prepare(args.db)
     times = [one_run(args.db, args.tickets, run) for run in range(args.runs)]
     print(f"{args.db}: release of {args.tickets} linked tickets in one request: "

@@ -5,8 +5,12 @@ _signals = Namespace()
 
 # sender: the Ticket; kwargs: actor, at (flushed, not yet committed)
 ticket_opened = _signals.signal("ticket-opened")
-# sender: the Ticket; kwargs: actor, at, event, from_state, to_state, fields, history
-ticket_transitioned = _signals.signal("ticket-transitioned")
+# Sent once per batch of tickets that took the same event together (one ticket from a page
+# or the API; a thousand when an incident is released), so a receiver does its work in a
+# few statements for all of them. sender: the event name; kwargs: actor, at, fields,
+# transitions (a list of tickets.operations.Transition: ticket, from_state, to_state,
+# history), all flushed, not yet committed.
+tickets_transitioned = _signals.signal("tickets-transitioned")
 # sender: the Ticket; kwargs: actor, at, history (a history row a person wrote without a
 # state change, e.g. a repeat call linked to the ticket)
 ticket_noted = _signals.signal("ticket-noted")

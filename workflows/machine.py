@@ -46,13 +46,23 @@ class TicketWorkflow:
         Raises UnknownEvent, EventNotAllowed (not from this state) or GuardRefused (a rule says
         no); on any of them `subject` is unchanged.
         """
+        outcome = self.outcome(subject, event, **fields)
+        self.apply(subject, outcome)
+        return outcome.state
+
+    def outcome(self, subject, event: str, /, **fields) -> SimpleNamespace:
+        """What firing `event` would make of `subject`, without touching it (a dry run on a
+        snapshot); raises like fire(). Give it to apply() to make it so."""
         snapshot = self._snapshot(subject)
         self._run(snapshot, event, fields)
+        return snapshot
+
+    @staticmethod
+    def apply(subject, outcome: SimpleNamespace) -> None:
         for name in tickets.WRITTEN_ATTRIBUTES:
-            value = getattr(snapshot, name)
+            value = getattr(outcome, name)
             if value != getattr(subject, name, None):
                 setattr(subject, name, value)
-        return snapshot.state
 
     def unavailable_events(self, subject) -> dict[str, tuple[list[str], list[str]]]:
         """Events the state allows but the ticket itself rules out now, with why: event ->

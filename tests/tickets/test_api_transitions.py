@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from ticketing.errors import Conflict
 from ticketing.extensions import db
-from ticketing.signals import ticket_transitioned
+from ticketing.signals import tickets_transitioned
 from workflows.tickets import EVENTS
 
 # A walk: how the ticket is opened, then (who, event, fields, state after, expectations).
@@ -364,7 +364,7 @@ def test_failure_after_the_flush_rolls_everything_back(api, people, app):
     def refuse(sender, **kwargs):
         raise Conflict("timer_clash", "a timer refused")
 
-    with ticket_transitioned.connected_to(refuse):
+    with tickets_transitioned.connected_to(refuse):
         error = _refused(api, "ops", ticket, {"event": "terminate", "version": ticket["version"],
                                               "note": "x"}, 409)
     assert error["error"] == "timer_clash"

@@ -191,3 +191,62 @@ def test_clock_changes_roll_back_with_a_refused_transition(desk, sh, app):
             SlaClock.clock == "resolution")) is None
         assert db.session.scalar(select(db.func.count(Timer.id)).where(
             Timer.status == "pending")) == 2  # one per clock
+
+
+def _clock_facts(ticket_id):
+    from ticketing.timers.models import SlaClock, Timer
+    clocks = sorted((c.clock, c.status, c.due_at, c.segment, c.business_minutes_used)
+                    for c in db.session.scalars(select(SlaClock).where(
+                        SlaClock.ticket_id == ticket_id)))
+    timers = sorted((t.kind, t.level, t.status, t.due_at) for t in db.session.scalars(
+        select(Timer).where(Timer.ticket_id == ticket_id)))
+    return clocks, timers
+
+
+def test_a_batch_of_one_event_does_to_each_ticket_what_one_firing_does(desk, sh, app):
+    """fire_events (an incident's release, its linking) pauses, resumes and stops each
+    ticket's clocks and places their timers exactly as firing the event on each alone."""
+    from ticketing.tickets.models import Ticket
+    from ticketing.tickets.operations import fire_event, fire_events
+    desk.at(sh(2026, 3, 2, 10, 0))
+    alone, *batch = [desk.open("consult") for _ in range(3)]
+    desk.at(sh(2026, 3, 2, 11, 0))
+    with app.app_context():
+        fire_event(None, db.session.get(Ticket, alone), "suspend", {"reason": "等待"})
+        fire_events(None, [db.session.get(Ticket, i) for i in batch], "suspend",
+                    {"reason": "等待"})
+        db.session.commit()
+    desk.at(sh(2026, 3, 3, 15, 0))
+    with app.app_context():
+        fire_event(None, db.session.get(Ticket, alone), "resume", {})
+        fire_events(None, [db.session.get(Ticket, i) for i in batch], "resume", {})
+        db.session.commit()
+        expected = _clock_facts(alone)
+        assert expected[0] and expected[1]
+        for ticket_id in batch:
+            assert _clock_facts(ticket_id) == expected
+            assert db.session.get(Ticket, ticket_id).state == db.session.get(
+                Ticket, alone).state
+
+
+def test_a_batch_is_all_or_nothing(desk, sh, app):
+    """One ticket whose state refuses the event refuses the whole batch before any ticket,
+    clock or timer changes."""
+    from workflows.errors import EventNotAllowed
+    from ticketing.tickets.models import Ticket, TicketEvent
+    from ticketing.tickets.operations import fire_events
+    desk.at(sh(2026, 3, 2, 10, 0))
+    first, second = desk.open("consult"), desk.open("consult")
+    desk.fire(second, "suspend", reason="等待")
+    with app.app_context():
+        before = [_clock_facts(first), _clock_facts(second)]
+        events = db.session.scalar(select(db.func.count(TicketEvent.id)))
+        with pytest.raises(EventNotAllowed):
+            fire_events(None, [db.session.get(Ticket, first), db.session.get(Ticket, second)],
+                        "suspend", {"reason": "等待"})
+        # Refused before anything was touched, not merely rolled back afterwards.
+        assert db.session.get(Ticket, first).state == "consult_new"
+        assert not db.session.dirty and not db.session.new
+        db.session.rollback()
+        assert [_clock_facts(first), _clock_facts(second)] == before
+        assert db.session.scalar(select(db.func.count(TicketEvent.id))) == events

@@ -9,12 +9,12 @@ def init_app(app) -> None:
     from ticketing.callbacks import api as callbacks_api, operations, views
     from ticketing.callbacks.permissions import CALLBACK_GRANTS, CALLBACK_PERMISSIONS
     from ticketing.extensions import api
-    from ticketing.signals import ticket_transitioned
+    from ticketing.signals import tickets_transitioned
     from ticketing.wiring import wiring
 
     app.register_blueprint(views.bp)
     api.register_blueprint(callbacks_api.blp)
-    ticket_transitioned.connect(operations.on_ticket_transitioned, weak=False)
+    tickets_transitioned.connect(operations.on_tickets_transitioned, weak=False)
     areas = wiring(app)
     areas.timer_handlers[operations.OVERDUE] = operations.fire_overdue_callbacks
     areas.add_permissions(CALLBACK_PERMISSIONS, CALLBACK_GRANTS)

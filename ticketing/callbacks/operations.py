@@ -1,5 +1,5 @@
 """Callback operations (SPEC §5). They flush, never commit: the request, or the sweep, that
-calls them commits once. The task of a closing is created by a ticket_transitioned receiver,
+calls them commits once. The task of a closing is created by a tickets_transitioned receiver,
 so it commits with the closing itself; an unsatisfied survey reopens the ticket with
 fire_event, so the reopening, its history row (linking the survey) and the survey commit
 together."""
@@ -124,26 +124,33 @@ def _overdue_timer(callback: Callback) -> dict:
                       created_at=callback.created_at)
 
 
-def on_ticket_transitioned(ticket: Ticket, *, at: datetime, to_state: str, **_kwargs) -> None:
+def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs) -> None:
     """Closing a ticket of a configured kind makes its callback task, in the same unit of
     work; a task still pending from an earlier closing is superseded by it."""
-    if to_state != "closed":
+    closed = [t.ticket for t in transitions if t.to_state == "closed"]
+    if not closed:
         return
     settings = current_settings()
-    if ticket.kind not in (settings.kinds or []):
+    closed = [ticket for ticket in closed if ticket.kind in (settings.kinds or [])]
+    if not closed:
         return
-    minutes = int((settings.due_minutes or {}).get(ticket.kind) or DEFAULTS["due_minutes"].get(
-        ticket.kind, 480))
-    db.session.execute(update(Callback).where(Callback.ticket_id == ticket.id,
-                                              Callback.status == "pending")
-                       .values(status="superseded", version=Callback.version + 1)
-                       .execution_options(synchronize_session="fetch"))
-    callback = Callback(ticket_id=ticket.id, round=ticket.reopen_count, kind=ticket.kind,
-                        status="pending", created_at=at, not_before=at,
-                        due_at=business_due(settings, at, minutes))
-    db.session.add(callback)
+    due_of = {}  # the same closing time and kind: the same due time
+    for kind in {ticket.kind for ticket in closed}:
+        minutes = int((settings.due_minutes or {}).get(kind)
+                      or DEFAULTS["due_minutes"].get(kind, 480))
+        due_of[kind] = business_due(settings, at, minutes)
+    ids = [ticket.id for ticket in closed]
+    for start in range(0, len(ids), 500):
+        db.session.execute(update(Callback).where(Callback.ticket_id.in_(ids[start:start + 500]),
+                                                  Callback.status == "pending")
+                           .values(status="superseded", version=Callback.version + 1)
+                           .execution_options(synchronize_session="fetch"))
+    callbacks = [Callback(ticket_id=ticket.id, round=ticket.reopen_count, kind=ticket.kind,
+                          status="pending", created_at=at, not_before=at,
+                          due_at=due_of[ticket.kind]) for ticket in closed]
+    db.session.add_all(callbacks)
     db.session.flush()
-    schedule_timers([_overdue_timer(callback)])
+    schedule_timers([_overdue_timer(callback) for callback in callbacks])
 
 
 def open_callback(callback_id: int) -> Callback | None:

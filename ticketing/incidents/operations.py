@@ -18,7 +18,7 @@ from ticketing.extensions import db
 from ticketing.faults.models import FaultCategory
 from ticketing.incidents.models import SUSPENSION_TYPES, Incident, IncidentLink
 from ticketing.tickets.models import Ticket
-from ticketing.tickets.operations import fire_event
+from ticketing.tickets.operations import fire_event, fire_events
 
 # Who reviews links and reports the fault cleared unless the incident names another.
 DEFAULT_DEPARTMENT = "repair"
@@ -209,12 +209,12 @@ def link_tickets(actor, incident: Incident, ticket_ids: list[int] | None = None,
     # A ticket whose earlier link to this incident was rejected gets that row back.
     rejected = {link.ticket_id: link for link in db.session.scalars(select(IncidentLink).where(
         IncidentLink.incident_id == incident.id, IncidentLink.ticket_id.in_(ids)))}
+    # Two batches of one event each (a thousand tickets in a few statements).
+    fire_events(actor, [tickets[i] for i in ids if tickets[i].state != "repair_classified"],
+                "classify_fault", {"fault_type": category.name})
+    fire_events(actor, [tickets[i] for i in ids], "link_incident", {"incident_ref": incident.ref})
     links = []
     for ticket_id in ids:
-        ticket = tickets[ticket_id]
-        if ticket.state != "repair_classified":
-            fire_event(actor, ticket, "classify_fault", {"fault_type": category.name})
-        fire_event(actor, ticket, "link_incident", {"incident_ref": incident.ref})
         link = rejected.get(ticket_id) or IncidentLink(incident_id=incident.id,
                                                        ticket_id=ticket_id)
         link.linked_by_id, link.linked_at = getattr(actor, "id", None), now
@@ -296,12 +296,11 @@ def release_incident(actor, incident: Incident, note: str = "",
         chunk = ids[start:start + 500]
         tickets.update({t.id: t for t in db.session.scalars(
             select(Ticket).where(Ticket.id.in_(chunk)).with_for_update(of=Ticket))})
-    resolved = 0
+    resolving = [tickets[link.ticket_id] for link in links
+                 if link.ticket_id in tickets and tickets[link.ticket_id].state == "suspended"]
+    fire_events(actor, resolving, "release_incident", {"note": note})  # one batch
+    resolved = len(resolving)
     for link in links:
-        ticket = tickets.get(link.ticket_id)
-        if ticket is not None and ticket.state == "suspended":
-            fire_event(actor, ticket, "release_incident", {"note": note})
-            resolved += 1
         link.released_at = now
     incident.state = "released"
     incident.released_at = now

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ticketing.extensions import db
 from ticketing.reports.models import KEY_COLUMNS, ReportDaily, ReportTicketFact
-from ticketing.signals import ticket_opened, ticket_transitioned
+from ticketing.signals import ticket_opened, tickets_transitioned
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _TICKETS, _REPAIRS, _CLOCKS = "reports.tickets", "reports.repairs", "reports.clocks"
@@ -80,10 +80,12 @@ def _on_ticket_opened(ticket, **_kwargs) -> None:
     db.session.info.setdefault(_TICKETS, {})[ticket.id] = ticket
 
 
-def _on_ticket_transitioned(ticket, *, event: str, at: datetime, **_kwargs) -> None:
-    db.session.info.setdefault(_TICKETS, {})[ticket.id] = ticket
+def _on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs) -> None:
+    marked = db.session.info.setdefault(_TICKETS, {})
+    for t in transitions:
+        marked[t.ticket.id] = t.ticket
     if event == "report_repaired":
-        db.session.info.setdefault(_REPAIRS, []).append((ticket, at))
+        db.session.info.setdefault(_REPAIRS, []).extend((t.ticket, at) for t in transitions)
 
 
 def _on_clock_stopped(clock, value, oldvalue, _initiator) -> None:
@@ -278,7 +280,7 @@ def connect_rollups() -> None:
         return
     from ticketing.timers.models import SlaClock
     ticket_opened.connect(_on_ticket_opened, weak=False)
-    ticket_transitioned.connect(_on_ticket_transitioned, weak=False)
+    tickets_transitioned.connect(_on_tickets_transitioned, weak=False)
     event.listen(SlaClock.stopped_at, "set", _on_clock_stopped)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_soft_rollback", _forget)

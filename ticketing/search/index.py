@@ -56,11 +56,17 @@ def add_ticket(connection, ticket_id: int, body: str, customer: str) -> None:
 
 def append_body(connection, ticket_id: int, tokens: str) -> None:
     """Add tokens (of a note) to a ticket's body."""
-    if not tokens:
+    append_bodies(connection, [ticket_id], tokens)
+
+
+def append_bodies(connection, ticket_ids: list[int], tokens: str) -> None:
+    """Add the same tokens to each ticket's body (one executemany)."""
+    if not tokens or not ticket_ids:
         return
     key = "ticket_id" if _is_pg(connection) else "rowid"
     connection.execute(text(f"UPDATE {TABLE} SET body = body || ' ' || :tokens "
-                            f"WHERE {key} = :id"), {"id": ticket_id, "tokens": tokens})
+                            f"WHERE {key} = :id"),
+                       [{"id": ticket_id, "tokens": tokens} for ticket_id in ticket_ids])
 
 
 def set_customer(connection, customer_id: int, tokens: str) -> None:

@@ -2,6 +2,7 @@
 request, CLI command or timer that calls them commits once, so the state change, its history
 row and the timers set by signal receivers commit together or not at all."""
 import uuid
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
@@ -15,7 +16,7 @@ from ticketing.customers.models import Customer
 from ticketing.customers.operations import normalise_phone
 from ticketing.errors import Conflict
 from ticketing.extensions import db
-from ticketing.signals import ticket_opened, ticket_transitioned
+from ticketing.signals import ticket_opened, tickets_transitioned
 from ticketing.tickets.models import CHANNELS, PRIORITIES, Ticket, TicketEvent
 from workflows.errors import EventNotAllowed, UnknownEvent
 from workflows.machine import ticket_workflow
@@ -204,6 +205,14 @@ def stale_ticket(ticket: Ticket) -> Conflict:
                     current_version=ticket.version, state=ticket.state)
 
 
+class Transition(NamedTuple):
+    """One ticket's part in a batch of the same event (see signals.tickets_transitioned)."""
+    ticket: Ticket
+    from_state: str
+    to_state: str
+    history: TicketEvent
+
+
 def fire_event(actor, ticket: Ticket, event: str, fields: dict | None = None,
                expected_version: int | None = None, system: bool = False,
                links: dict | None = None) -> TicketEvent:
@@ -217,32 +226,50 @@ def fire_event(actor, ticket: Ticket, event: str, fields: dict | None = None,
     """
     if expected_version is not None and expected_version != ticket.version:
         raise stale_ticket(ticket)
+    return fire_events(actor, [ticket], event, fields, system=system, links=links)[0]
+
+
+def fire_events(actor, tickets: list[Ticket], event: str, fields: dict | None = None,
+                system: bool = False, links: dict | None = None) -> list[TicketEvent]:
+    """The same event with the same fields on many tickets (an incident's release), in one
+    flush and one signal: each ticket is checked by the machine first, and if any refuses,
+    nothing has changed. Returns the history rows, in the order of `tickets`."""
     if event not in EVENTS:
         raise UnknownEvent(event)
-    allowed = ticket_workflow.allowed_events(ticket.state)
-    if event not in allowed:
-        # Before the fields: an event the state refuses is a 409 naming the state (SPEC §2),
-        # whatever its fields say.
-        raise EventNotAllowed(ticket.state, event, allowed)
+    for ticket in tickets:
+        allowed = ticket_workflow.allowed_events(ticket.state)
+        if event not in allowed:
+            # Before the fields: an event the state refuses is a 409 naming the state
+            # (SPEC §2), whatever its fields say.
+            raise EventNotAllowed(ticket.state, event, allowed)
     clean = _clean_fields(event, fields or {})
+    if not tickets:
+        return []
     now = utcnow()
-    from_state = ticket.state
-    ticket_workflow.fire(ticket, event, **clean)  # raises before touching the ticket
-    to_state = ticket.state
-    _apply_effects(ticket, EVENTS[event]["effects"], clean, actor, now)
-    if responded(from_state, to_state, event) and ticket.first_response_at is None:
-        ticket.first_response_at = now
-    ticket.updated_at = now
+    effects = EVENTS[event]["effects"]
     note = clean.get("note") or clean.get("reason") or ""
-    history = TicketEvent(ticket_id=ticket.id, at=now, actor_id=getattr(actor, "id", None),
-                          event=event, from_state=from_state, to_state=to_state, note=note,
-                          data={k: v for k, v in clean.items() if k not in ("note",)}
-                          | ({"system": True} if system else {}) | (links or {}))
-    db.session.add(history)
+    data = ({k: v for k, v in clean.items() if k != "note"} | ({"system": True} if system else {})
+            | (links or {}))
+    # Every ticket's guards are asked before the first one changes.
+    outcomes = [ticket_workflow.outcome(ticket, event, **clean) for ticket in tickets]
+    transitions = []
+    for ticket, outcome in zip(tickets, outcomes):
+        from_state = ticket.state
+        ticket_workflow.apply(ticket, outcome)
+        to_state = ticket.state
+        _apply_effects(ticket, effects, clean, actor, now)
+        if responded(from_state, to_state, event) and ticket.first_response_at is None:
+            ticket.first_response_at = now
+        ticket.updated_at = now
+        history = TicketEvent(ticket_id=ticket.id, at=now, actor_id=getattr(actor, "id", None),
+                              event=event, from_state=from_state, to_state=to_state, note=note,
+                              data=dict(data))
+        db.session.add(history)
+        transitions.append(Transition(ticket, from_state, to_state, history))
     db.session.flush()  # the version check happens here: a concurrent change raises
-    ticket_transitioned.send(ticket, actor=actor, at=now, event=event, from_state=from_state,
-                             to_state=to_state, fields=clean, history=history)
-    return history
+    tickets_transitioned.send(event, actor=actor, at=now, fields=clean,
+                              transitions=transitions)
+    return [t.history for t in transitions]
 
 
 def record_system_notes(notes, at) -> None:

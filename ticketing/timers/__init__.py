@@ -15,7 +15,7 @@ def init_app(app) -> None:
     # before the app exists, and the views need the models.
     from ticketing.extensions import api
     from ticketing.timers import api as timers_api, clocks, handlers, labels, views
-    from ticketing.signals import ticket_transitioned
+    from ticketing.signals import tickets_transitioned
     from ticketing.timers.operations import (ensure_default_sla, notify_new_assignee,
                                              unread_count)
     from ticketing.timers.scheduler import scheduler_command, start_embedded_scheduler
@@ -29,7 +29,7 @@ def init_app(app) -> None:
     api.register_blueprint(timers_api.blp)
     app.cli.add_command(scheduler_command)
     clocks.connect_receivers()
-    ticket_transitioned.connect(notify_new_assignee, weak=False)
+    tickets_transitioned.connect(notify_new_assignee, weak=False)
     areas = wiring(app)
     areas.add_permissions(TIMER_PERMISSIONS, TIMER_GRANTS)
     areas.add_permissions(handlers.LADDER_PERMISSIONS, handlers.LADDER_GRANTS)

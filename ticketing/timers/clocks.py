@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, or_, select, update
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
-from ticketing.signals import ticket_opened, ticket_transitioned
+from ticketing.signals import ticket_opened, tickets_transitioned
 from ticketing.timers.calendars import business_calendar
 from ticketing.timers.models import SlaClock, SlaPolicy, Timer
 from workflows.business_time import add_business_minutes, business_minutes_between
@@ -64,17 +64,22 @@ def schedule_timers(rows: list[dict]) -> None:
 
 
 def cancel_pending_timers(clock: SlaClock) -> None:
-    """Cancel the clock's pending timers that no sweep holds right now.
+    cancel_pending_timers_of([clock.id])
+
+
+def cancel_pending_timers_of(clock_ids: list[int]) -> None:
+    """Cancel the clocks' pending timers that no sweep holds right now.
 
     A timer a sweep has claimed is skipped, not waited for (no lock cycle with the sweep,
     which locks timers then the clock): its handler locks the clock after this transaction
     commits, sees the clock stopped or its segment stale, and does nothing."""
-    db.session.execute(_CANCEL_PENDING, {"of_clock": clock.id})
+    for start in range(0, len(clock_ids), 500):  # bounded IN lists
+        db.session.execute(_CANCEL_PENDING, {"of_clocks": clock_ids[start:start + 500]})
 
 
 _CANCEL_PENDING = (
     update(Timer).where(Timer.id.in_(
-        select(Timer.id).where(Timer.clock_id == bindparam("of_clock"),
+        select(Timer.id).where(Timer.clock_id.in_(bindparam("of_clocks", expanding=True)),
                                Timer.status == "pending")
         .with_for_update(skip_locked=True).scalar_subquery()))
     .values(status="cancelled").execution_options(synchronize_session="fetch"))
@@ -140,13 +145,23 @@ def policy_for(ticket, *, complaint_limit: bool = False) -> SlaPolicy | None:
 
 # -- clock lifecycle ---------------------------------------------------------------------
 
-_LIVE_CLOCKS = select(SlaClock).where(SlaClock.ticket_id == bindparam("ticket_id"),
-                                      SlaClock.stopped_at.is_(None))
+_LIVE_CLOCKS = select(SlaClock).where(
+    SlaClock.ticket_id.in_(bindparam("ticket_ids", expanding=True)),
+    SlaClock.stopped_at.is_(None))
 
 
 def live_clocks(ticket) -> dict[str, SlaClock]:
-    rows = db.session.scalars(_LIVE_CLOCKS, {"ticket_id": ticket.id})
-    return {clock.clock: clock for clock in rows}
+    return live_clocks_of([ticket.id]).get(ticket.id, {})
+
+
+def live_clocks_of(ticket_ids: list[int]) -> dict[int, dict[str, SlaClock]]:
+    """{ticket id: {clock name: clock}} of the tickets' running or paused clocks."""
+    found: dict[int, dict[str, SlaClock]] = {}
+    for start in range(0, len(ticket_ids), 500):
+        for clock in db.session.scalars(_LIVE_CLOCKS,
+                                        {"ticket_ids": ticket_ids[start:start + 500]}):
+            found.setdefault(clock.ticket_id, {})[clock.clock] = clock
+    return found
 
 
 def _new_clock(ticket, name: str, policy: SlaPolicy, minutes: int, now: datetime,
@@ -195,18 +210,37 @@ def _close_segment(clock: SlaClock, now: datetime) -> None:
 
 
 def pause_clock(clock: SlaClock, now: datetime) -> None:
-    if clock.status != "running":
-        return
-    _close_segment(clock, now)
-    clock.paused_at = now
-    db.session.flush()
-    cancel_pending_timers(clock)
+    if _pause(clock, now):
+        db.session.flush()
+        cancel_pending_timers(clock)
 
 
 def resume_clock(clock: SlaClock, now: datetime) -> None:
+    if _resume(clock, now):
+        db.session.flush()
+        schedule_timers(_clock_timer_rows(clock, now))
+
+
+def stop_clock(clock: SlaClock, now: datetime) -> None:
+    if _stop(clock, now):
+        db.session.flush()
+        cancel_pending_timers(clock)
+
+
+# In memory; True when the clock changed (its timers are then to be cancelled or placed).
+
+def _pause(clock: SlaClock, now: datetime) -> bool:
+    if clock.status != "running":
+        return False
+    _close_segment(clock, now)
+    clock.paused_at = now
+    return True
+
+
+def _resume(clock: SlaClock, now: datetime) -> bool:
     """A new segment: the deadline moves by exactly the business time spent paused."""
     if clock.status != "paused":
-        return
+        return False
     clock.paused_at = None
     clock.resumed_at = now
     clock.segment += 1
@@ -214,19 +248,17 @@ def resume_clock(clock: SlaClock, now: datetime) -> None:
     if remaining > 0:
         clock.due_at = add_business_minutes(now, remaining, business_calendar(clock.calendar,
                                                                               now))
-    db.session.flush()
-    schedule_timers(_clock_timer_rows(clock, now))
+    return True
 
 
-def stop_clock(clock: SlaClock, now: datetime) -> None:
+def _stop(clock: SlaClock, now: datetime) -> bool:
     if clock.status == "stopped":
-        return
+        return False
     if clock.status == "running":
         _close_segment(clock, now)
     clock.paused_at = None
     clock.stopped_at = now
-    db.session.flush()
-    cancel_pending_timers(clock)
+    return True
 
 
 def live_minutes_used(clock: SlaClock, now: datetime | None = None) -> float:
@@ -272,27 +304,45 @@ def on_ticket_opened(ticket, *, at: datetime | None = None, **_kwargs) -> None:
     start_named_clocks(ticket, ("response", "resolution"), at or utcnow(), live={})
 
 
-def on_ticket_transitioned(ticket, *, event: str, from_state: str, to_state: str,
-                           at: datetime | None = None, **_kwargs) -> None:
+def on_tickets_transitioned(event: str, *, transitions, at: datetime | None = None,
+                            **_kwargs) -> None:
     """Start, pause, resume and stop clocks as the event's data says (its `clocks` effect),
-    and stop the response clock at the first response."""
+    and stop the response clock at the first response: for a whole batch, one query for the
+    clocks, one to cancel timers and one to place them."""
     now = at or utcnow()
     rule = EVENTS[event]["effects"].get("clocks", {})
-    live = live_clocks(ticket)
-    if responded(from_state, to_state, event):
-        for name in [n for n in live if CLOCKS[n].get("stops_at_first_response")]:
-            stop_clock(live.pop(name), now)
-    for name in _named(rule.get("stop"), live):
-        stop_clock(live.pop(name), now)
-    for name in _named(rule.get("pause"), live):
-        pause_clock(live[name], now)
-    for name in _named(rule.get("resume"), live):
-        resume_clock(live[name], now)
-    if rule.get("start"):
+    responding = {t.ticket.id for t in transitions
+                  if responded(t.from_state, t.to_state, event)}
+    if not rule and not responding:
+        return
+    live_of = live_clocks_of([t.ticket.id for t in transitions])
+    ended, resumed, starting = [], [], []
+    for t in transitions:
+        live = live_of.get(t.ticket.id, {})
+        stopping = _named(rule.get("stop"), live)
+        if t.ticket.id in responding:
+            stopping += [n for n in live if CLOCKS[n].get("stops_at_first_response")]
+        for name in dict.fromkeys(stopping):
+            clock = live.pop(name)
+            if _stop(clock, now):
+                ended.append(clock)
+        for name in _named(rule.get("pause"), live):
+            if _pause(live[name], now):
+                ended.append(live[name])
+        for name in _named(rule.get("resume"), live):
+            if _resume(live[name], now):
+                resumed.append(live[name])
+        if rule.get("start"):
+            starting.append((t.ticket, live))
+    db.session.flush()
+    # Cancel first: the resumed clocks' new timers (a new segment's keys) must survive it.
+    cancel_pending_timers_of([clock.id for clock in ended])
+    schedule_timers([row for clock in resumed for row in _clock_timer_rows(clock, now)])
+    for ticket, live in starting:
         start_named_clocks(ticket, rule["start"], now, live)
 
 
 def connect_receivers() -> None:
     """Called by the area's init_app; connecting the same receiver twice is a no-op."""
     ticket_opened.connect(on_ticket_opened, weak=False)
-    ticket_transitioned.connect(on_ticket_transitioned, weak=False)
+    tickets_transitioned.connect(on_tickets_transitioned, weak=False)

@@ -220,13 +220,15 @@ def mark_notifications_read(user, ids: list[int] | None = None) -> int:
     return result.rowcount or 0
 
 
-def notify_new_assignee(ticket, *, event: str, actor=None, at=None, **_kwargs) -> None:
-    """ticket_transitioned receiver: an event whose data says `notify: ["assignee"]` (dispatch)
-    tells the new assignee in-app, unless they gave it to themselves."""
+def notify_new_assignee(event: str, *, transitions, actor=None, at=None, **_kwargs) -> None:
+    """tickets_transitioned receiver: an event whose data says `notify: ["assignee"]`
+    (dispatch) tells each new assignee in-app, unless they gave it to themselves."""
     if "assignee" not in EVENTS[event]["effects"].get("notify", ()):
         return
-    if ticket.assignee_id is None or ticket.assignee_id == getattr(actor, "id", None):
-        return
-    db.session.add(Notification(user_id=ticket.assignee_id, ticket_id=ticket.id,
-                                kind="assigned", created_at=at or utcnow(),
-                                data={"ticket_number": ticket.number, "event": event}))
+    for t in transitions:
+        ticket = t.ticket
+        if ticket.assignee_id is None or ticket.assignee_id == getattr(actor, "id", None):
+            continue
+        db.session.add(Notification(user_id=ticket.assignee_id, ticket_id=ticket.id,
+                                    kind="assigned", created_at=at or utcnow(),
+                                    data={"ticket_number": ticket.number, "event": event}))
