@@ -72,12 +72,18 @@ def database_url(database, tmp_path):
         tables = conn.scalars(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename <> 'alembic_version'")).all()
+        sequences = conn.scalars(text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")).all()
         if tables:
-            # History tables refuse TRUNCATE by trigger; replica mode (superuser only) lets
-            # the test fixture empty them.
+            # DELETE, not TRUNCATE: a test's few rows go in 15 ms, where TRUNCATE of every
+            # table took 0.7 s (a new file per table), most of the suite's time on
+            # PostgreSQL. Replica mode (superuser only) skips the foreign keys and the
+            # history tables' refusal triggers.
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                              + " RESTART IDENTITY CASCADE"))
+            conn.execute(text("; ".join(f'DELETE FROM "{t}"' for t in tables)))
+        if sequences:  # ids start at 1 again, as after RESTART IDENTITY
+            conn.execute(text("; ".join(f"SELECT setval('\"{s}\"', 1, false)"
+                                        for s in sequences)))
     engine.dispose()
     return database["url"]
 
