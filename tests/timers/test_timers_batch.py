@@ -161,8 +161,8 @@ def test_a_batch_writes_what_firing_each_timer_alone_writes(app, desk, sh, peopl
     assert {outcome for _n, outcome in batch_calls} == {"ok"}
     assert not [r for r in caplog.records if "one by one" in r.getMessage()]
     with monkeypatch.context() as m:  # the same again, each timer as a batch of one
-        m.setattr(sweep, "_fire_group", lambda handler, timers, now, max_attempts: sum(
-            sweep._fire_alone(timer, now, max_attempts) for timer in timers))
+        m.setattr(sweep, "_fire_group", lambda handler, timers, now, max_attempts, worker: sum(
+            sweep._fire_alone(timer, now, max_attempts, worker) for timer in timers))
         one_by_one = outcome(app, run_scenario(app, desk, people, start))
     assert batched == one_by_one
     # ...and that is the expected behaviour, not just the same one.

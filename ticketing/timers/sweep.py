@@ -1,9 +1,12 @@
 """The sweep: claim due timers, fire each once, commit. Any number of processes may sweep
 the same PostgreSQL at once.
 
-One statement claims a batch: a CTE selects pending, due rows in due order through the partial
-index, `FOR UPDATE SKIP LOCKED`, and an UPDATE stamps them with the worker's name, RETURNING
-their ids. Rows another sweep holds are skipped, not waited for. The claimed timers fire as
+One statement claims a batch: it selects pending, due rows in due order through the partial
+index, `FOR UPDATE SKIP LOCKED`; rows another sweep holds are skipped, not waited for. The
+claim writes nothing: a row this transaction has already updated must have its foreign keys
+checked again on its next update (PostgreSQL re-checks a row version it made itself), and
+that check would wait on a clock another (perhaps hung) sweep holds; the worker's name is
+written with the row's final `fired` update instead. The claimed timers fire as
 one group per handler (the areas register them in wiring.timer_handlers: fn(timers, now), a
 few statements for the whole group) inside a SAVEPOINT, and are marked fired with one UPDATE.
 If a group fails, its timers fire one by one, each a batch of one in its own savepoint, so a
@@ -53,21 +56,19 @@ def default_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"[:120]
 
 
-def claim_statement(now: datetime, limit: int, worker: str):
-    due = (select(Timer.id)
-           .where(Timer.status == PENDING, Timer.due_at <= now)
-           .order_by(Timer.due_at)
-           .limit(limit)
-           .with_for_update(skip_locked=True)
-           .cte("due"))
-    return (update(Timer).where(Timer.id.in_(select(due.c.id)))
-            .values(claimed_by=worker).returning(Timer.id)
-            .execution_options(synchronize_session=False))
+def claim_statement(now: datetime, limit: int):
+    return (select(Timer.id.label("claimed_id"))
+            .where(Timer.status == PENDING, Timer.due_at <= now)
+            .order_by(Timer.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True))
 
 
-def claim_due_timers(now: datetime, limit: int, worker: str) -> list[int]:
-    begin_write(db.session)  # SQLite: the claim and its savepoints inside one transaction
-    return list(db.session.scalars(claim_statement(now, limit, worker)))
+def claim_due_timers(now: datetime, limit: int) -> list[int]:
+    """Lock a batch of due timers for this transaction (on SQLite, BEGIN IMMEDIATE holds the
+    database's write lock instead: the claim and its savepoints in one transaction)."""
+    begin_write(db.session)
+    return list(db.session.scalars(claim_statement(now, limit)))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -88,11 +89,12 @@ def _put_back(ids: list[int], now: datetime) -> None:
     if ids:
         table = Timer.__table__
         db.session.execute(update(table).where(among(table.c.id, ids))
-                           .values(due_at=now + BUSY_RETRY, claimed_by=None))
+                           .values(due_at=now + BUSY_RETRY))
 
 
-def _fire(handler: Callable, timers: list, now: datetime) -> int:
-    """Run a handler on timers in one savepoint and mark those it did not put back fired."""
+def _fire(handler: Callable, timers: list, now: datetime, worker: str) -> int:
+    """Run a handler on timers in one savepoint and mark those it did not put back fired
+    (by `worker`)."""
     with db.session.begin_nested():
         busy = set(handler(timers, now) or ())
         db.session.flush()
@@ -100,16 +102,16 @@ def _fire(handler: Callable, timers: list, now: datetime) -> int:
         table = Timer.__table__
         if done:
             db.session.execute(update(table).where(among(table.c.id, done))
-                               .values(status="fired", fired_at=now))
+                               .values(status="fired", fired_at=now, claimed_by=worker))
         _put_back(sorted(busy), now)
     return len(done)
 
 
-def _fire_alone(timer, now: datetime, max_attempts: int) -> int:
+def _fire_alone(timer, now: datetime, max_attempts: int, worker: str) -> int:
     """One timer as a batch of one, after its batch failed: on failure count the attempt and
     retry later with backoff (or give up: failed), so a bad timer never holds back others."""
     try:
-        return _fire(_handler(timer.kind), [timer], now)
+        return _fire(_handler(timer.kind), [timer], now, worker)
     except Exception as exc:  # one failing handler must not lose the others
         log.exception("timer %s (%s) failed", timer.id, timer.kind)
         attempts = timer.attempts + 1
@@ -123,15 +125,16 @@ def _fire_alone(timer, now: datetime, max_attempts: int) -> int:
         return 0
 
 
-def _fire_group(handler: Callable, timers: list, now: datetime, max_attempts: int) -> int:
+def _fire_group(handler: Callable, timers: list, now: datetime, max_attempts: int,
+                worker: str) -> int:
     """Fire timers (read-only rows) of one handler as one batch; if anything in it fails,
     fire them one by one instead, each a batch of one."""
     try:
-        return _fire(handler, timers, now)
+        return _fire(handler, timers, now, worker)
     except Exception:
         log.warning("batch of %d timer(s) (%s) failed, firing them one by one",
                     len(timers), ", ".join(sorted({t.kind for t in timers})), exc_info=True)
-        return sum(_fire_alone(timer, now, max_attempts) for timer in timers)
+        return sum(_fire_alone(timer, now, max_attempts, worker) for timer in timers)
 
 
 # What a handler gets of each timer: its row, not an ORM instance (cheaper to load).
@@ -140,7 +143,7 @@ BATCH_COLUMNS = ("id", "kind", "level", "ticket_id", "clock_id", "due_at", "stat
 
 
 def _fire_claimed(ids: list[int], now: datetime, max_attempts: int,
-                  after_each: Callable[[object], None] | None) -> int:
+                  after_each: Callable[[object], None] | None, worker: str) -> int:
     """Fire the claimed timers in due order, one group per handler (at the place of its
     first timer)."""
     table = Timer.__table__
@@ -155,9 +158,9 @@ def _fire_claimed(ids: list[int], now: datetime, max_attempts: int,
         try:
             groups.setdefault(_handler(row.kind), []).append(row)
         except LookupError:
-            fired += _fire_alone(row, now, max_attempts)  # counted as a failed attempt
+            fired += _fire_alone(row, now, max_attempts, worker)  # a failed attempt
     for handler, timers in groups.items():
-        fired += _fire_group(handler, timers, now, max_attempts)
+        fired += _fire_group(handler, timers, now, max_attempts, worker)
         if after_each is not None:
             for timer in timers:
                 after_each(timer)
@@ -181,11 +184,11 @@ def sweep_due_timers(now: datetime | None = None, batch_size: int | None = None,
     while True:
         at = now or utcnow()
         try:
-            ids = claim_due_timers(at, batch_size, worker)
+            ids = claim_due_timers(at, batch_size)
             if not ids:
                 db.session.rollback()
                 break
-            fired += _fire_claimed(ids, at, max_attempts, after_each)
+            fired += _fire_claimed(ids, at, max_attempts, after_each, worker)
             db.session.commit()
         except BaseException:
             db.session.rollback()
