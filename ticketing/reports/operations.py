@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, event, or_, select, text
+from sqlalchemy import bindparam, delete, event, or_, select, text
 from sqlalchemy.orm import Session
 
 from ticketing.extensions import db
@@ -114,10 +114,16 @@ def _before_commit(session: Session) -> None:
     apply_deltas(session, deltas)
 
 
+_FACTS_OF = select(ReportTicketFact.__table__).where(
+    ReportTicketFact.__table__.c.ticket_id.in_(bindparam("ids", expanding=True)))
+
+
 def _refresh_facts(session: Session, tickets: list, deltas: dict) -> None:
-    facts = ReportTicketFact.__table__
-    old = {row.ticket_id: dict(row._mapping) for row in session.execute(
-        select(facts).where(facts.c.ticket_id.in_([t.id for t in tickets])))}
+    ids = [t.id for t in tickets]
+    old = {}
+    for start in range(0, len(ids), 500):
+        old.update({row.ticket_id: row._asdict() for row in session.execute(
+            _FACTS_OF, {"ids": ids[start:start + 500]})})
     changed = []
     for ticket in tickets:
         before = old.get(ticket.id)
@@ -135,11 +141,7 @@ def _refresh_facts(session: Session, tickets: list, deltas: dict) -> None:
         changed.append({"ticket_id": ticket.id, **now})
     if changed:
         changed.sort(key=lambda row: row["ticket_id"])  # one lock order: no deadlock
-        insert = _insert(session)
-        stmt = insert(facts)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["ticket_id"],
-            set_={name: stmt.excluded[name] for name in _FACT_FIELDS}), changed)
+        session.execute(_upsert(session, "facts"), changed)
 
 
 _RESOLUTION_DUE = text(
@@ -186,20 +188,37 @@ def apply_deltas(session: Session, deltas: dict) -> None:
             if n or minutes or with_sla or met]
     if not rows:
         return
-    table = ReportDaily.__table__
-    stmt = _insert(session)(table)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={name: table.c[name] + stmt.excluded[name]
-              for name in ("n", "minutes", "with_sla", "met")}), rows)
+    session.execute(_upsert(session, "daily"), rows)
 
 
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
+_UPSERTS: dict[tuple[str, str], object] = {}
+
+
+def _upsert(session: Session, which: str):
+    """The two upserts, built once per dialect: building one cost more than running it, and
+    every commit that changes a ticket runs both."""
+    dialect = session.get_bind().dialect.name
+    stmt = _UPSERTS.get((dialect, which))
+    if stmt is not None:
+        return stmt
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert
+    if which == "facts":
+        facts = insert(ReportTicketFact.__table__)
+        stmt = facts.on_conflict_do_update(
+            index_elements=["ticket_id"],
+            set_={name: facts.excluded[name] for name in _FACT_FIELDS})
+    else:
+        table = ReportDaily.__table__
+        daily = insert(table)
+        stmt = daily.on_conflict_do_update(
+            index_elements=list(KEY_COLUMNS),
+            set_={name: table.c[name] + daily.excluded[name]
+                  for name in ("n", "minutes", "with_sla", "met")})
+    _UPSERTS[(dialect, which)] = stmt
+    return stmt
 
 
 # -- rebuilding from the tickets ---------------------------------------------------------
