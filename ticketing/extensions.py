@@ -60,7 +60,10 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+# One unambiguous date-time form in both languages ("2026-12-01 09:30"): the English locale's
+# short form, "12/1/26", reads as January 12th to half the world.
+SHORT_DATETIME = "yyyy-MM-dd HH:mm"
+babel = Babel(date_formats={**Babel.default_date_formats, "datetime.short": SHORT_DATETIME})
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 api = TicketingApi()
 

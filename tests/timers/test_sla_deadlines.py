@@ -64,7 +64,7 @@ def test_on_a_tie_priority_outranks_customer_tier(desk, sh, app):
     with app.app_context():
         names = [p.name for p in matching_policies("repair", "urgent", "vip")]
     # "Repair urgent" (kind + priority) and "Repair VIP" (kind + tier) both match two fields.
-    assert names == ["Repair urgent", "Repair VIP", "Repair", "Default"]
+    assert names == ["报修（紧急）", "报修（VIP）", "报修", "默认"]
 
 
 def test_an_admin_holiday_moves_the_deadline_at_once(desk, sh, app):

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from ticketing.extensions import db
 from ticketing.timers.models import Calendar, CalendarDay, Notification, SlaPolicy
+from ticketing.timers.operations import ALWAYS_OPEN, OFFICE_HOURS
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def _count(app, model, *where):
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def _calendar_id(app, name="Office hours"):
+def _calendar_id(app, name=OFFICE_HOURS):
     with app.app_context():
         return db.session.scalar(select(Calendar.id).where(Calendar.name == name))
 
@@ -43,9 +44,9 @@ def test_sla_admin_pages_need_sla_manage(client, auth, make_user, path):
 
 def test_default_policies_and_calendars_are_listed(client, admin):
     policies = client.get("/sla/policies").get_data(as_text=True)
-    assert "Repair VIP" in policies and "24x7" in policies
+    assert "报修（VIP）" in policies and ALWAYS_OPEN in policies
     calendars = client.get("/sla/calendars").get_data(as_text=True)
-    assert "Office hours" in calendars and "09:00-18:00" in calendars
+    assert OFFICE_HOURS in calendars and "09:00-18:00" in calendars
 
 
 def test_admin_creates_and_edits_a_policy(app, client, admin):
@@ -106,7 +107,7 @@ def test_admin_creates_a_calendar_with_hours_and_a_holiday(app, client, admin):
     ({"day0": "nine to five"}, "Write hours like"),
     ({"timezone": "Mars/Olympus"}, "Unknown time zone"),
     ({"day0": ""}, "at least one weekday"),
-    ({"name": "24x7"}, "Another calendar has this name"),
+    ({"name": ALWAYS_OPEN}, "Another calendar has this name"),
 ])
 def test_an_invalid_calendar_is_refused(app, client, admin, overrides, message):
     form = {"name": "Bad", "timezone": "Asia/Shanghai", "day0": "09:00-18:00", **overrides}
@@ -216,7 +217,7 @@ def test_clocks_api(app, client, desk, sh, as_role):
     assert clocks["response"]["status"] == "stopped"
     assert clocks["response"]["business_minutes_used"] == 10
     assert clocks["resolution"]["status"] == "paused"
-    assert clocks["resolution"]["policy"] == "Consult"
+    assert clocks["resolution"]["policy"] == "咨询"
     assert clocks["resolution"]["due_at"].startswith("2026-03-03T02:00:00")
     _, outsider = as_role("staff", "repair_team_1")  # another department's ticket
     assert client.get(f"/api/v1/tickets/{ticket}/clocks", headers=outsider).status_code == 404

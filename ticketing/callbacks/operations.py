@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask_babel import format_datetime, gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import lazyload
 
@@ -197,8 +197,8 @@ def record_attempt(actor: User, callback: Callback, data: dict,
     now = utcnow()
     if callback.not_before > now:
         raise Conflict("not_yet_due", _("The next attempt on this callback is due at "
-                                        "%(at)s UTC.", at=callback.not_before.strftime(
-                                            "%Y-%m-%d %H:%M")),
+                                        "%(at)s.", at=format_datetime(callback.not_before,
+                                                                       "short")),
                        not_before=callback.not_before.isoformat())
     if callback.agent_id is not None and callback.agent_id != actor.id:
         raise Conflict("taken", _("Another callback agent has taken this callback."),

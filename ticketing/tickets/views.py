@@ -19,7 +19,7 @@ from ticketing.customers.models import Customer
 from ticketing.customers.operations import (customers_by_phone_or_account,
                                             looks_like_account_no, normalise_phone)
 from ticketing.errors import ApiError, Conflict
-from ticketing.extensions import db
+from ticketing.extensions import SHORT_DATETIME, db
 from ticketing.tickets import labels, queries
 from ticketing.tickets.forms import NewTicketForm, choice, event_form
 from ticketing.tickets.models import Ticket
@@ -433,20 +433,14 @@ def _ticket_url_builder():
 
 
 def _opened_formatter():
-    """The `dt` filter's text ("short", the user's locale and time zone) for many rows: the
-    locale, time zone and CLDR patterns are looked up once per page, not once per row (as
-    babel.dates.format_datetime does for "short"; tests compare the two)."""
+    """The `dt` filter's text (SHORT_DATETIME in the user's locale and time zone) for many
+    rows: the locale, time zone and pattern are looked up once per page, not once per row
+    (as format_datetime does; tests compare the two)."""
     locale, zone = get_locale(), get_timezone()
     if locale is None:
         return lambda value: format_datetime(value, "short") if value else "—"
-    joined = babel_dates.get_datetime_format("short", locale=locale).replace("'", "")
-    date_pattern = babel_dates.get_date_format("short", locale=locale)
-    time_pattern = babel_dates.get_time_format("short", locale=locale)
-
-    # Rows of a page mostly share their day: each date's text is made once, and each time's.
-    dates: dict = {}
-    times: dict = {}
-    with_seconds = "s" in time_pattern.pattern
+    pattern = babel_dates.parse_pattern(SHORT_DATETIME)
+    texts: dict = {}  # rows of a page mostly share their minute
 
     def opened(value):
         if value is None:
@@ -455,16 +449,11 @@ def _opened_formatter():
             value = value.replace(tzinfo=timezone.utc)
         local = zone.normalize(value.astimezone(zone)) if hasattr(zone, "normalize") \
             else value.astimezone(zone)
-        day = local.date()
-        date_text = dates.get(day)
-        if date_text is None:
-            date_text = dates[day] = date_pattern.apply(local, locale)
-        moment = (local.hour, local.minute, local.second if with_seconds else 0,
-                  local.utcoffset())
-        time_text = times.get(moment)
-        if time_text is None:
-            time_text = times[moment] = time_pattern.apply(local, locale)
-        return joined.replace("{0}", time_text).replace("{1}", date_text)
+        minute = local.replace(second=0, microsecond=0)
+        text = texts.get(minute)
+        if text is None:
+            text = texts[minute] = pattern.apply(local, locale)
+        return text
 
     return opened
 

@@ -15,25 +15,27 @@ from workflows.tickets import EVENTS
 from ticketing.timers.models import (DAY_KINDS, KINDS, PRIORITIES, TIERS, Calendar, CalendarDay,
                                      Notification, SlaPolicy)
 
-OFFICE_HOURS = "Office hours"
-ALWAYS_OPEN = "24x7"
+# Seeded names are data an admin may rename; they are in Chinese, the language of the
+# call center the product is seeded for (the UI's default).
+OFFICE_HOURS = "工作日 09:00–18:00"
+ALWAYS_OPEN = "全天 24×7"
 MONDAY_TO_FRIDAY = {str(day): [["09:00", "18:00"]] for day in range(5)}
 WORKING_DAY = 9 * 60  # business minutes in one 09:00-18:00 day
 
 # name, kind, priority, tier, response, resolution, complaint limit, warn, level 2, level 3,
 # calendar. Repairs run 24x7; key accounts (VIP) get tighter deadlines (SPEC §3, §7).
 DEFAULT_POLICIES = [
-    ("Default", None, None, None, 60, 2 * WORKING_DAY, 2 * WORKING_DAY, 30, 60, 240,
+    ("默认", None, None, None, 60, 2 * WORKING_DAY, 2 * WORKING_DAY, 30, 60, 240,
      OFFICE_HOURS),
-    ("Consult", "consult", None, None, 30, WORKING_DAY, None, 10, 60, 240, OFFICE_HOURS),
-    ("Repair", "repair", None, None, 60, 8 * 60, None, 15, 60, 240, ALWAYS_OPEN),
-    ("Complaint", "complaint", None, None, 60, 3 * WORKING_DAY, 2 * WORKING_DAY, 30, 120, 480,
+    ("咨询", "consult", None, None, 30, WORKING_DAY, None, 10, 60, 240, OFFICE_HOURS),
+    ("报修", "repair", None, None, 60, 8 * 60, None, 15, 60, 240, ALWAYS_OPEN),
+    ("投诉", "complaint", None, None, 60, 3 * WORKING_DAY, 2 * WORKING_DAY, 30, 120, 480,
      OFFICE_HOURS),
-    ("Consult VIP", "consult", None, "vip", 15, WORKING_DAY // 2, None, 5, 30, 120,
+    ("咨询（VIP）", "consult", None, "vip", 15, WORKING_DAY // 2, None, 5, 30, 120,
      OFFICE_HOURS),
-    ("Repair VIP", "repair", None, "vip", 30, 4 * 60, None, 10, 30, 120, ALWAYS_OPEN),
-    ("Repair urgent", "repair", "urgent", None, 30, 4 * 60, None, 10, 30, 120, ALWAYS_OPEN),
-    ("Complaint VIP", "complaint", None, "vip", 30, 3 * WORKING_DAY // 2, WORKING_DAY, 15, 60,
+    ("报修（VIP）", "repair", None, "vip", 30, 4 * 60, None, 10, 30, 120, ALWAYS_OPEN),
+    ("报修（紧急）", "repair", "urgent", None, 30, 4 * 60, None, 10, 30, 120, ALWAYS_OPEN),
+    ("投诉（VIP）", "complaint", None, "vip", 30, 3 * WORKING_DAY // 2, WORKING_DAY, 15, 60,
      240, OFFICE_HOURS),
 ]
 
