@@ -39,6 +39,9 @@ class Wiring:
     # History event -> fn(data) -> text: notes the system wrote as a code with parameters,
     # rendered in the reader's language and time zone.
     history_notes: dict[str, Callable] = field(default_factory=dict)
+    # A workflow field's list kept as data (its "choices" in workflows.tickets) -> fn() ->
+    # [(code, label)] of what may be chosen now; forms offer it, operations enforce it.
+    field_choices: dict[str, Callable] = field(default_factory=dict)
     # Permission code -> label, and the default roles that get it.
     permissions: dict[str, object] = field(default_factory=dict)
     default_grants: dict[str, set[str]] = field(default_factory=dict)

@@ -146,7 +146,7 @@ _rule("verify_customer", "Verify customer", guards=["has_customer"],
       effects={"set": {"customer_verified_at": "now"}})
 _rule("classify_fault", "Classify fault",
       moves=[(["repair_new", "repair_verified"], "repair_classified")],
-      fields={"fault_type": _text("Fault type")},
+      fields={"fault_type": {**_text("Fault type"), "choices": "fault_categories"}},
       effects={"set": {"fault_type": "field:fault_type"}})
 _rule("issue_work_order", "Issue work order", guards=["customer_verified"],
       moves=[(["repair_classified"], "repair_ordered")],

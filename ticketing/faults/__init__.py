@@ -16,4 +16,5 @@ def init_app(app) -> None:
     areas = wiring(app)
     areas.add_permissions(FAULT_PERMISSIONS)
     areas.reference_data.append(ensure_default_categories)
+    areas.field_choices["fault_categories"] = views.fault_choices
     areas.add_nav(94, "faults.categories", _l("Fault categories"), "faults.manage")

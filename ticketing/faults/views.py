@@ -26,6 +26,12 @@ def fault_label(value: str | None) -> str:
     return category.display_name(str(get_locale() or "")) if category else value
 
 
+def fault_choices() -> list[tuple[str, str]]:
+    """(code, name in the reader's language) of the categories classify_fault may choose."""
+    locale = str(get_locale() or "")
+    return [(c.code, c.display_name(locale)) for c in ops.active_categories()]
+
+
 class CategoryForm(FlaskForm):
     code = StringField(_l("Code"), validators=[Optional(), Length(max=40)])
     name = StringField(_l("Chinese name"), validators=[DataRequired(), Length(max=100)])

@@ -211,7 +211,7 @@ def link_tickets(actor, incident: Incident, ticket_ids: list[int] | None = None,
         IncidentLink.incident_id == incident.id, IncidentLink.ticket_id.in_(ids)))}
     # Two batches of one event each (a thousand tickets in a few statements).
     fire_events(actor, [tickets[i] for i in ids if tickets[i].state != "repair_classified"],
-                "classify_fault", {"fault_type": category.name})
+                "classify_fault", {"fault_type": category.code})
     fire_events(actor, [tickets[i] for i in ids], "link_incident", {"incident_ref": incident.ref})
     links = []
     for ticket_id in ids:

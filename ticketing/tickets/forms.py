@@ -13,19 +13,12 @@ from ticketing.tickets.labels import (CHANNEL_LABELS, FIELD_LABELS, KIND_LABELS,
                                       PRIORITY_LABELS)
 from ticketing.tickets.models import CHANNELS, PRIORITIES
 from ticketing.tickets.operations import TEXT_LIMIT
+from ticketing.wiring import wiring
 from workflows.tickets import EVENTS, KINDS
 
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.choices import SelectChoice as choice  # WTForms 3.3: no bare tuples
 
-# Text fields whose value comes from a list kept as data: field name -> fn() -> choices.
-def _fault_choices() -> list:
-    from ticketing.faults.operations import active_categories
-    locale = str(get_locale() or "")
-    return [choice(c.code, c.display_name(locale)) for c in active_categories()]
-
-
-CHOICE_FIELDS = {"fault_type": _fault_choices}
 
 # Free-text fields that hold a sentence or more get a textarea; the rest a one-line input.
 LONG_TEXT_FIELDS = ("note", "reason")
@@ -89,7 +82,7 @@ def _field_for(event: str, name: str, meta: dict):
     # Unique ids: one page carries the forms of every allowed event.
     field_id = f"{event}-{name}"
     kind = meta["type"]
-    if name in CHOICE_FIELDS:  # text the workflow stores, picked from a list that is data
+    if meta.get("choices"):  # text the workflow stores, picked from a list that is data
         return SelectField(label, choices=[], validators=validators, id=field_id)
     if kind == "text":
         limit = TEXT_LIMIT if name in LONG_TEXT_FIELDS else SHORT_TEXT_LIMIT
@@ -161,9 +154,10 @@ def event_form(event: str, ticket, submitted: bool = False, choices_cache: dict 
             field.choices = [choice("", "—")] + cache["user"]
             if "department_id" in EVENTS[event]["fields"]:
                 field.render_kw = {"data-members-of": f"{event}-department_id"}
-        elif name in CHOICE_FIELDS:
+        elif meta.get("choices"):
             if name not in cache:
-                cache[name] = CHOICE_FIELDS[name]()
+                cache[name] = [choice(code, label) for code, label
+                               in wiring().field_choices[meta["choices"]]()]
             field.choices = [choice("", "—")] + cache[name]
         elif meta["type"] == "kind":
             field.choices = [choice(k, KIND_LABELS[k]) for k in KINDS if k != ticket.kind]
