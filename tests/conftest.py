@@ -113,6 +113,13 @@ def app(database_url, app_config, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(name="sh")
+def sh_fixture():
+    """sh(2026, 3, 2, 10, 0): a Shanghai wall time (tests.drive.sh)."""
+    from tests.drive import sh
+    return sh
+
+
 @pytest.fixture
 def client(app):
     """A browser that prefers English, so pages read the same with any catalogue (the app's

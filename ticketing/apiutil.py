@@ -29,6 +29,17 @@ class Parser(FlaskParser):
 class ApiBlueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def errors(self, *statuses, conflict_schema=None):
+        """Document the error answers an endpoint can give, all in the one error shape
+        (`conflict_schema`: a richer ApiErrorSchema for its 409s)."""
+        def decorator(view):
+            for status in statuses:
+                schema = conflict_schema if status == 409 and conflict_schema else ApiErrorSchema
+                view = self.alt_response(status, schema=schema)(view)
+            return view
+
+        return decorator
+
 
 class ApiErrorSchema(Schema):
     """The one error shape of SPEC §9: `error` and `message` always, the other members when

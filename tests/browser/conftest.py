@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.security import generate_password_hash
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ticketing.extensions import db
@@ -46,14 +45,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(item.path).startswith(here):
             item.add_marker(pytest.mark.browser)
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """scrypt costs ~0.2 s per hash; these tests are about pages, not passwords."""
-    monkeypatch.setattr("ticketing.auth.models.generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1"))
 
 
 @pytest.fixture

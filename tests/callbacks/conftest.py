@@ -1,39 +1,16 @@
 """Helpers for the callback stories: tickets driven through the real operations, the frozen
 clock, the sweep, and a callback agent calling the API."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
+from tests.drive import Drive
 from ticketing import clock
 from ticketing.extensions import db
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr("ticketing.auth.models.generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1"))
-
-
-def sh(*args) -> datetime:
-    """A Shanghai wall time, e.g. sh(2026, 3, 2, 10, 0) (a Monday)."""
-    return datetime(*args, tzinfo=SHANGHAI)
-
-
-class Line:
+class Line(Drive):
     """Tickets, the clock and the sweep, each call one committed unit of work."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def at(self, when: datetime) -> datetime:
-        clock.freeze(when)
-        return when
 
     def open(self, kind="repair") -> int:
         from ticketing.tickets.operations import open_ticket
@@ -42,13 +19,6 @@ class Line:
                                  description="回访测试")
             db.session.commit()
             return ticket.id
-
-    def fire(self, ticket_id: int, event: str, **fields):
-        from ticketing.tickets.models import Ticket
-        from ticketing.tickets.operations import fire_event
-        with self.app.app_context():
-            fire_event(None, db.session.get(Ticket, ticket_id), event, fields)
-            db.session.commit()
 
     def close(self, ticket_id: int):
         """Close by the shortest road open to every kind: suspend, then close."""
@@ -70,11 +40,6 @@ class Line:
             for row in rows:
                 db.session.expunge(row)
             return rows
-
-    def sweep(self) -> int:
-        from ticketing.timers.sweep import sweep_due_timers
-        with self.app.app_context():
-            return sweep_due_timers()
 
     def notifications(self, user_id: int, kind="callback_overdue") -> list:
         from ticketing.timers.models import Notification
@@ -118,7 +83,3 @@ def attempt(client, headers, callback_id, **body):
 def call(client):
     return lambda headers, callback_id, **body: attempt(client, headers, callback_id, **body)
 
-
-@pytest.fixture(name="sh")
-def sh_fixture():
-    return sh

@@ -1,7 +1,6 @@
 """Fixtures for incidents: people by role and department (bearer tokens), customers in an
 area and their repair tickets, and a small driver of /api/v1."""
 import pytest
-from werkzeug.security import generate_password_hash
 
 from ticketing.extensions import db
 
@@ -15,14 +14,6 @@ ROLES = {
     "supervisor": ("supervisor", "supervision"),
     "admin": ("admin", "management"),
 }
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """scrypt costs ~0.2 s per hash; these tests are about incidents, not passwords."""
-    monkeypatch.setattr("ticketing.auth.models.generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1"))
 
 
 class Api:

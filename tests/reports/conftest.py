@@ -4,20 +4,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from ticketing import clock
 from ticketing.auth.models import Department
 from ticketing.customers.models import Customer, CustomerPhone
 from ticketing.extensions import db
 from ticketing.tickets.operations import fire_event, open_ticket
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr("ticketing.auth.models.generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1"))
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:

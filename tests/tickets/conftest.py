@@ -1,7 +1,6 @@
 """Fixtures for the tickets API: people by role and department, and a small API driver."""
 import pytest
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
 from ticketing.auth.models import Department
 from ticketing.extensions import db
@@ -24,14 +23,6 @@ PEOPLE = {
     "supervisor": ("supervisor", "supervision"),
     "admin": ("admin", "management"),
 }
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """scrypt costs ~0.2 s per hash; these tests are about tickets, not passwords."""
-    monkeypatch.setattr("ticketing.auth.models.generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1"))
 
 
 class Person:

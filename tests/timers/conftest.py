@@ -1,43 +1,16 @@
 """Helpers for the timers tests: a frozen clock, tickets driven through the real operations,
 and the sweep. Times are Asia/Shanghai wall times unless they say UTC."""
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
+from tests.drive import Drive
 from ticketing import clock
 from ticketing.extensions import db
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """scrypt costs ~0.2 s per hash; these tests are about timers, not passwords."""
-    monkeypatch.setattr("ticketing.auth.models.generate_password_hash",
-                        lambda password, method=None: generate_password_hash(
-                            password, method="pbkdf2:sha256:1"))
-
-
-def sh(*args) -> datetime:
-    """A Shanghai wall time, e.g. sh(2026, 3, 2, 10, 0)."""
-    return datetime(*args, tzinfo=SHANGHAI)
-
-
-class Desk:
+class Desk(Drive):
     """Drives tickets and the sweep as the app would, each call one committed unit of work."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def at(self, when: datetime) -> datetime:
-        clock.freeze(when)
-        return when
-
-    def advance(self, **delta) -> datetime:
-        return clock.advance(**delta)
 
     def open(self, kind="consult", priority="normal", customer_tier=None, **kwargs) -> int:
         from ticketing.customers.models import Customer
@@ -57,18 +30,6 @@ class Desk:
             db.session.commit()
             return ticket.id
 
-    def fire(self, ticket_id: int, event: str, **fields):
-        from ticketing.tickets.models import Ticket
-        from ticketing.tickets.operations import fire_event
-        with self.app.app_context():
-            ticket = db.session.get(Ticket, ticket_id)
-            fire_event(None, ticket, event, fields)
-            db.session.commit()
-
-    def department_id(self, code: str) -> int:
-        from ticketing.auth.models import Department
-        with self.app.app_context():
-            return db.session.scalar(select(Department.id).where(Department.code == code))
 
     def clocks(self, ticket_id: int) -> dict:
         """{(clock, round): SlaClock} detached snapshots, latest first per name."""
@@ -84,10 +45,6 @@ class Desk:
         live = [c for c in self.clocks(ticket_id) if c.clock == name]
         return live[-1] if live else None
 
-    def sweep(self, **kwargs) -> int:
-        from ticketing.timers.sweep import sweep_due_timers
-        with self.app.app_context():
-            return sweep_due_timers(**kwargs)
 
     def history(self, ticket_id: int, events=("escalated", "sla_warning")) -> list:
         from ticketing.tickets.models import TicketEvent
@@ -136,7 +93,3 @@ def desk(app):
     yield Desk(app)
     clock.freeze(None)
 
-
-@pytest.fixture(name="sh")
-def sh_fixture():
-    return sh

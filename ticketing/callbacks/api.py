@@ -1,10 +1,12 @@
 """API: callback tasks, their attempts (the survey), and the callback settings."""
+from functools import partial
+
 from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
+from ticketing.apiutil import ApiBlueprint
 from ticketing.auth.permissions import permission_required
 from ticketing.callbacks import operations as ops, queries
 from ticketing.callbacks.models import Callback
@@ -20,14 +22,8 @@ blp = ApiBlueprint("callbacks_api", __name__, url_prefix="/api/v1",
                    description="Callback surveys (回访)")
 
 
-def _errors(*statuses):
-    """Document the error responses an endpoint can give (409s name what they conflict on)."""
-    def decorator(view):
-        for status in statuses:
-            schema = CallbackConflictSchema if status == 409 else ApiErrorSchema
-            view = blp.alt_response(status, schema=schema)(view)
-        return view
-    return decorator
+# 409s name what they conflict on.
+_errors = partial(blp.errors, conflict_schema=CallbackConflictSchema)
 
 
 def _callback_or_404(callback_id: int) -> Callback:

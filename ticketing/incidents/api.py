@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
+from ticketing.apiutil import ApiBlueprint
 from ticketing.auth.permissions import forbidden, permission_required
 from ticketing.errors import ApiError
 from ticketing.extensions import db
@@ -22,12 +22,6 @@ blp = ApiBlueprint("incidents_api", __name__, url_prefix="/api/v1",
                    description="Incidents (事件): mass faults")
 
 
-def _errors(*statuses):
-    def decorator(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ApiErrorSchema)(view)
-        return view
-    return decorator
 
 
 def _incident_or_404(incident_id: int, lock: bool = False) -> Incident:
@@ -41,7 +35,7 @@ def _incident_or_404(incident_id: int, lock: bool = False) -> Incident:
 
 @blp.route("/fault-categories", methods=["GET"])
 @blp.response(200, FaultCategorySchema(many=True))
-@_errors(401)
+@blp.errors(401)
 @permission_required()
 def list_fault_categories():
     """Fault categories incidents and repairs are classified under (reference data)."""
@@ -51,7 +45,7 @@ def list_fault_categories():
 @blp.route("/incidents", methods=["GET"])
 @blp.arguments(IncidentQuerySchema, location="query")
 @blp.response(200, IncidentSchema(many=True))
-@_errors(400, 401, 403)
+@blp.errors(400, 401, 403)
 @permission_required("incidents.view")
 def list_incidents(args):
     """Incidents, newest first (filter by state)."""
@@ -64,7 +58,7 @@ def list_incidents(args):
 @blp.route("/incidents", methods=["POST"])
 @blp.arguments(IncidentCreateSchema)
 @blp.response(201, IncidentSchema)
-@_errors(400, 401, 403)
+@blp.errors(400, 401, 403)
 @permission_required("incidents.manage")
 def create_incident(data):
     """Open an incident; its announcement is published in the same transaction."""
@@ -77,7 +71,7 @@ def create_incident(data):
 
 @blp.route("/incidents/<int:incident_id>", methods=["GET"])
 @blp.response(200, IncidentSchema)
-@_errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 @permission_required("incidents.view")
 def get_incident(incident_id):
     return _incident_or_404(incident_id)
@@ -86,7 +80,7 @@ def get_incident(incident_id):
 @blp.route("/incidents/<int:incident_id>", methods=["PATCH"])
 @blp.arguments(IncidentUpdateSchema)
 @blp.response(200, IncidentSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("incidents.manage")
 def update_incident(data, incident_id):
     """Edit an open incident with the version you read (409 once cleared, or stale)."""
@@ -99,7 +93,7 @@ def update_incident(data, incident_id):
 
 @blp.route("/incidents/<int:incident_id>/links", methods=["GET"])
 @blp.response(200, IncidentLinkSchema(many=True))
-@_errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 @permission_required("incidents.view")
 def list_links(incident_id):
     """The tickets linked to the incident and each one's review."""
@@ -111,7 +105,7 @@ def list_links(incident_id):
 @blp.route("/incidents/<int:incident_id>/links", methods=["POST"])
 @blp.arguments(LinkRequestSchema)
 @blp.response(201, IncidentLinkResultSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("incidents.link")
 def link_tickets(data, incident_id):
     """Link repair tickets (or every linkable one in the incident's areas): each is suspended
@@ -128,7 +122,7 @@ def link_tickets(data, incident_id):
 @blp.route("/incidents/<int:incident_id>/links/<int:ticket_id>/review", methods=["POST"])
 @blp.arguments(ReviewSchema)
 @blp.response(200, IncidentLinkSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("incidents.review")
 def review_link(data, incident_id, ticket_id):
     """The authorised department confirms the suspension, or rejects it with a reason (the
@@ -145,7 +139,7 @@ def review_link(data, incident_id, ticket_id):
 @blp.route("/incidents/<int:incident_id>/clear", methods=["POST"])
 @blp.arguments(VersionSchema)
 @blp.response(200, IncidentSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("incidents.clear")
 def clear_incident(data, incident_id):
     """The authorised department reports the fault cleared."""
@@ -160,7 +154,7 @@ def clear_incident(data, incident_id):
 @blp.route("/incidents/<int:incident_id>/release", methods=["POST"])
 @blp.arguments(ReleaseSchema)
 @blp.response(200, ReleaseResultSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("incidents.release")
 def release_incident(data, incident_id):
     """The service is back: every linked ticket resumes and is resolved and the announcement

@@ -18,13 +18,6 @@ blp = ApiBlueprint("reports_api", __name__, url_prefix="/api/v1/reports",
 REPORT_NAMES = ("tickets", "customer", "repairs", "faults", "summary", "calls", "sla")
 
 
-def _errors(*statuses):
-    def decorator(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ApiErrorSchema)(view)
-        return view
-
-    return decorator
 
 
 def _period(args: dict) -> dict:
@@ -37,7 +30,7 @@ def _report(name, query_schema, result_schema, *statuses):
 
     def decorator(view):
         view = permission_required("reports.view")(view)
-        view = _errors(400, 401, 403, *statuses)(view)
+        view = blp.errors(400, 401, 403, *statuses)(view)
         view = blp.response(200, result_schema)(view)
         view = blp.arguments(query_schema, location="query", unknown=RAISE)(view)
         return blp.route(f"/{name}", methods=["GET"])(view)
@@ -112,7 +105,7 @@ class UnknownReportSchema(ApiErrorSchema):
 
 @blp.route("/<string:name>", methods=["GET"])
 @blp.response(400, UnknownReportSchema)
-@_errors(401)
+@blp.errors(401)
 @permission_required()
 def unknown_report(name):
     """Any other name: 400 unknown_report, with the names there are."""

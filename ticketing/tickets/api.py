@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
+from ticketing.apiutil import ApiBlueprint
 from ticketing.calls import operations as calls
 from ticketing.auth.permissions import forbidden, permission_required
 from ticketing.customers.operations import customers_by_phone, normalise_phone
@@ -29,15 +29,6 @@ from workflows.tickets import KINDS, LEAVES
 blp = ApiBlueprint("tickets_api", __name__, url_prefix="/api/v1", description="Tickets (工单)")
 
 
-def _errors(*statuses):
-    """Document the error responses an endpoint can give, all in the one error shape."""
-
-    def decorator(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ApiErrorSchema)(view)
-        return view
-
-    return decorator
 
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
@@ -51,7 +42,7 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
 @blp.route("/tickets", methods=["POST"])
 @blp.arguments(TicketCreateSchema)
 @blp.response(201, TicketDetailSchema)
-@_errors(400, 401, 403, 409, 503)
+@blp.errors(400, 401, 403, 409, 503)
 @permission_required()
 def create_ticket(data):
     """Open a ticket for a call (by customer or caller phone); it starts in `<kind>_new`.
@@ -75,7 +66,7 @@ def create_ticket(data):
 @blp.route("/tickets", methods=["GET"])
 @blp.arguments(TicketQuerySchema, location="query")
 @blp.response(200, TicketPageSchema)
-@_errors(400, 401, 403)
+@blp.errors(400, 401, 403)
 @permission_required("tickets.view")
 def list_tickets(args):
     """Tickets you may see, newest first; pass next_cursor back as cursor for the next page."""
@@ -87,7 +78,7 @@ def list_tickets(args):
 
 @blp.route("/tickets/<int:ticket_id>", methods=["GET"])
 @blp.response(200, TicketDetailSchema)
-@_errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 @permission_required("tickets.view")
 def get_ticket(ticket_id):
     """One ticket with the events you may fire on it now (404 if you may not see it)."""
@@ -97,7 +88,7 @@ def get_ticket(ticket_id):
 @blp.route("/tickets/<int:ticket_id>/transitions", methods=["POST"])
 @blp.arguments(TransitionSchema)
 @blp.response(200, TransitionResultSchema)
-@_errors(400, 401, 403, 404, 409, 503)
+@blp.errors(400, 401, 403, 404, 409, 503)
 @permission_required("tickets.view")
 def fire_transition(data, ticket_id):
     """Fire a workflow event with the version you read.
@@ -123,7 +114,7 @@ def fire_transition(data, ticket_id):
 
 @blp.route("/tickets/<int:ticket_id>/history", methods=["GET"])
 @blp.response(200, HistorySchema(many=True))
-@_errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 @permission_required("tickets.view")
 def ticket_history(ticket_id):
     """The append-only timeline of the ticket, oldest first (there is no way to change it)."""
@@ -134,7 +125,7 @@ def ticket_history(ticket_id):
 
 @blp.route("/workflows", methods=["GET"])
 @blp.response(200, WorkflowSchema)
-@_errors(401)
+@blp.errors(401)
 @permission_required()
 def workflows():
     """The ticket workflow as data (states, events, transitions) with translated labels."""
@@ -162,7 +153,7 @@ def workflows():
 @blp.route("/screen-pop", methods=["POST"])
 @blp.arguments(ScreenPopSchema)
 @blp.response(200, ScreenPopResultSchema)
-@_errors(400, 401, 403)
+@blp.errors(400, 401, 403)
 @permission_required("customers.view")
 def screen_pop(data):
     """For the phone system when a call arrives: records the call (number, time, you), and

@@ -15,6 +15,7 @@ def init_app(app) -> None:
     # before the app exists, and the views need the models.
     from ticketing.extensions import api
     from ticketing.timers import api as timers_api, clocks, handlers, labels, views
+    from ticketing.timers.deadlines import deadline_of
     from ticketing.signals import tickets_transitioned
     from ticketing.timers.operations import (ensure_default_sla, notify_new_assignee,
                                              unread_count)
@@ -25,7 +26,7 @@ def init_app(app) -> None:
     app.config.setdefault("TIMER_MAX_ATTEMPTS", 5)
     app.register_blueprint(views.bp)
     app.jinja_env.globals["ticket_deadlines"] = views.ticket_deadlines
-    app.jinja_env.globals["clock_deadline"] = views.deadline_of
+    app.jinja_env.globals["clock_deadline"] = deadline_of
     api.register_blueprint(timers_api.blp)
     app.cli.add_command(scheduler_command)
     clocks.connect_receivers()

@@ -17,7 +17,7 @@ from ticketing.tickets.permissions import visibility_clause
 from ticketing.timers import operations as ops
 from ticketing.timers.calendars import format_hours
 from ticketing.timers.clocks import live_minutes_used
-from ticketing.timers.deadlines import deadline_of, deadlines_for
+from ticketing.timers.deadlines import deadlines_for
 from ticketing.timers.forms import CalendarDayForm, CalendarForm, ConfirmForm, PolicyForm
 from ticketing.timers.labels import (CLOCK_LABELS, CLOCK_STATUS_LABELS, DAY_KIND_LABELS,
                                      LEVEL_LABELS, TIER_LABELS, WEEKDAY_LABELS,
