@@ -251,7 +251,7 @@ def fire_events(actor, tickets: list[Ticket], event: str, fields: dict | None = 
     data = ({k: v for k, v in clean.items() if k != "note"} | ({"system": True} if system else {})
             | (links or {}))
     # Every ticket's guards are asked before the first one changes.
-    outcomes = [ticket_workflow.outcome(ticket, event, **clean) for ticket in tickets]
+    outcomes = ticket_workflow.outcomes(tickets, event, **clean)
     transitions = []
     for ticket, outcome in zip(tickets, outcomes):
         from_state = ticket.state
