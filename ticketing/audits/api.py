@@ -8,6 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
 from ticketing.audits import liability as liability_ops, operations as ops, queries
 from ticketing.audits.models import Audit
+from ticketing.audits.permissions import can_reach_liability
 from ticketing.audits.schemas import (AppealSchema, AuditConflictSchema, AuditDetailSchema,
                                       AuditPageSchema, AuditQuerySchema, DecisionSchema,
                                       LiabilityCreateSchema, LiabilitySchema, RulesSchema,
@@ -17,7 +18,6 @@ from ticketing.callbacks.queries import callbacks_of_ticket
 from ticketing.errors import ApiError, Conflict
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket
-from ticketing.tickets.permissions import can_view_ticket
 from ticketing.unit import unit_of_work
 
 blp = ApiBlueprint("audits_api", __name__, url_prefix="/api/v1",
@@ -43,7 +43,8 @@ def _audit_or_404(audit_id: int) -> Audit:
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
     ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None or not can_view_ticket(current_user, ticket):
+    if ticket is None or not can_reach_liability(current_user, ticket,
+                                                 liability_ops.liability_of(ticket_id)):
         raise ApiError(404, "not_found", _("No such ticket."))
     return ticket
 

@@ -14,6 +14,14 @@ from ticketing.extensions import db
 from ticketing.tickets.models import Ticket
 
 TEXT_LIMIT = 4000
+_PEOPLE = ["department", "person", "reviewer", "appealed_by", "ruled_by"]
+
+
+def _saved(liability: ComplaintLiability) -> ComplaintLiability:
+    """Flush, and let the people and department be read again from the ids just set."""
+    db.session.flush()
+    db.session.expire(liability, _PEOPLE)
+    return liability
 
 
 def liability_of(ticket_id: int) -> ComplaintLiability | None:
@@ -90,8 +98,7 @@ def record_liability(actor: User, ticket: Ticket, data: dict,
     liability.justified, liability.department_id, liability.person_id = (
         justified, department_id, person_id)
     liability.note, liability.reviewer_id, liability.recorded_at = note, actor.id, utcnow()
-    db.session.flush()
-    return liability
+    return _saved(liability)
 
 
 def _kind(kind: str) -> str:
@@ -130,8 +137,7 @@ def appeal(actor: User, ticket: Ticket, reason: str,
         raise InvalidInput(errors)
     liability.appeal_reason, liability.appealed_by_id = text, actor.id
     liability.appealed_at = utcnow()
-    db.session.flush()
-    return liability
+    return _saved(liability)
 
 
 def rule_on_appeal(actor: User, ticket: Ticket, upheld: bool, note: str,
@@ -154,5 +160,4 @@ def rule_on_appeal(actor: User, ticket: Ticket, upheld: bool, note: str,
         raise InvalidInput(errors)
     liability.upheld, liability.ruling_note = bool(upheld), text
     liability.ruled_by_id, liability.ruled_at = actor.id, utcnow()
-    db.session.flush()
-    return liability
+    return _saved(liability)

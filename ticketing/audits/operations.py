@@ -212,9 +212,6 @@ def decide(actor: User, audit: Audit, decision: str, reason: str,
     if errors:
         raise InvalidInput(errors)
     now = utcnow()
-    audit.status, audit.decision, audit.reason = "done", decision, reason
-    audit.decided_by_id, audit.decided_at = actor.id, now
-    db.session.flush()
     ticket = db.session.get(Ticket, audit.ticket_id)
     if decision == "reject" and ticket.state == "closed":
         from ticketing.tickets.operations import fire_event
@@ -229,8 +226,11 @@ def decide(actor: User, audit: Audit, decision: str, reason: str,
         db.session.add(history)
         db.session.flush()
         ticket_noted.send(ticket, actor=actor, at=now, history=history)
-    audit.event_id = history.id
+    # One change of the audit (one version step), after the history row it links.
+    audit.status, audit.decision, audit.reason = "done", decision, reason
+    audit.decided_by_id, audit.decided_at, audit.event_id = actor.id, now, history.id
     db.session.flush()
+    db.session.expire(audit, ["decided_by"])
     return audit
 
 

@@ -49,3 +49,12 @@ def can_rule_on_appeal(user, liability) -> bool:
     return (user.is_authenticated and user.can("audits.liability") and liability is not None
             and liability.appealed_at is not None and liability.ruled_at is None
             and liability.reviewer_id != user.id)
+
+
+def can_reach_liability(user, ticket, liability) -> bool:
+    """Who sees the ticket, and the responsible department (which may appeal even when the
+    ticket has left it)."""
+    from ticketing.tickets.permissions import can_view_ticket
+    return can_view_ticket(user, ticket) or (
+        liability is not None and liability.department_id is not None
+        and user.department_id == liability.department_id)

@@ -13,7 +13,8 @@ from ticketing.audits.labels import (DECISION_LABELS, LIABILITY_STATUS_LABELS, R
                                      STATUS_LABELS)
 from ticketing.audits.models import REASONS, Audit
 from ticketing.audits.permissions import (can_appeal, can_decide_audits, can_record_liability,
-                                          can_rule_on_appeal, can_see_liability,
+                                          can_reach_liability, can_rule_on_appeal,
+                                          can_see_liability,
                                           can_view_audits)
 from ticketing.audits.queries import STATUS_FILTERS
 from ticketing.auth.models import Department, User
@@ -24,7 +25,6 @@ from ticketing.errors import ApiError, InvalidInput
 from ticketing.extensions import db
 from ticketing.tickets.labels import KIND_LABELS
 from ticketing.tickets.models import Ticket
-from ticketing.tickets.permissions import can_view_ticket
 from ticketing.timers.labels import CLOCK_LABELS
 from ticketing.timers.models import Calendar
 from ticketing.unit import unit_of_work
@@ -49,7 +49,8 @@ def _audit_or_404(audit_id: int) -> Audit:
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
     ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None or not can_view_ticket(current_user, ticket):
+    if ticket is None or not can_reach_liability(current_user, ticket,
+                                                 liability_ops.liability_of(ticket_id)):
         abort(404)
     return ticket
 
