@@ -4,6 +4,7 @@ the reason in its history; an unsatisfied callback and an SLA breach are audited
 audit escalates exactly once; bad decisions are refused and change nothing."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from ticketing.extensions import db
@@ -281,3 +282,42 @@ def test_the_audit_and_its_closing_commit_together(desk, sh, app, monkeypatch):
             db.session.rollback()
     assert desk.ticket(ticket).state == "suspended"
     assert desk.audits(ticket) == []
+
+
+@pytest.mark.postgres
+def test_concurrent_sweeps_escalate_each_overdue_audit_exactly_once(desk, sh, make_user, app):
+    """Three schedulers at once (row locks, SKIP LOCKED): one notification per audit."""
+    import threading
+
+    from ticketing.timers.sweep import sweep_due_timers
+    head = make_user("department_head", "operations")
+    desk.at(sh(2026, 3, 2, 10, 0))
+    tickets = [desk.open("complaint") for _ in range(24)]
+    for ticket in tickets:
+        desk.fire(ticket, "suspend", reason="等待")
+        desk.fire(ticket, "close", note="结束")
+    audits = desk.audits()
+    assert len(audits) == 24
+    now = max(a.due_at for a in audits) + timedelta(minutes=1)
+    start, errors = threading.Barrier(3, timeout=30), []
+
+    def run(worker):
+        try:
+            with app.app_context():
+                start.wait()
+                try:
+                    sweep_due_timers(now=now, batch_size=5, worker=worker,
+                                     time_budget=float("inf"))
+                finally:
+                    db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(f"sweep{i}",)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    notified = sorted(n["audit_id"] for n in desk.notifications(head.id))
+    assert notified == sorted(a.id for a in audits)
