@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app) -> None:
     # Imported here, not above: ticketing.models imports this package for its tables.
-    from ticketing.audits import api as audits_api, labels, operations, queries, views
+    from ticketing.audits import api as audits_api, demo, labels, operations, queries, views
     from ticketing.audits.permissions import AUDIT_GRANTS, AUDIT_PERMISSIONS
     from ticketing.extensions import api
     from ticketing.signals import callback_surveyed, ticket_transitioned
@@ -23,6 +23,7 @@ def init_app(app) -> None:
     areas.reference_data.append(operations.ensure_audit_rules)
     areas.history_notes.update({"audit_passed": labels.audit_note,
                                 "audit_rejected": labels.audit_note})
+    areas.demo_data.append(demo.seed_demo_audits)
     areas.home_panels.append(views.queue_panel)
     areas.ticket_sections.append(views.ticket_supervision_section)
     areas.add_nav(64, "audits.queue", _l("Audits"), "audits.view", badge=queries.open_count)
