@@ -137,8 +137,8 @@ def test_a_ticket_that_missed_its_deadline_is_audited_when_closed(desk, sh, clie
 
 
 def test_an_overdue_audit_escalates_exactly_once(desk, sh, make_user, app):
-    head = make_user("department_head", "operations")
-    supervisor = make_user("supervisor", "supervision")
+    head = make_user("supervisor", "supervision")  # holds audits.escalations
+    bystander = make_user("department_head", "operations")
     desk.at(sh(2026, 3, 2, 10, 0))
     ticket = desk.open("complaint")
     desk.handle_complaint(ticket)
@@ -149,7 +149,7 @@ def test_an_overdue_audit_escalates_exactly_once(desk, sh, make_user, app):
     desk.at(audit.due_at + timedelta(minutes=1))
     assert desk.sweep() >= 1
     assert [n["audit_id"] for n in desk.notifications(head.id)] == [audit.id]
-    assert desk.notifications(supervisor.id) == []
+    assert desk.notifications(bystander.id) == []
     desk.sweep()
     desk.at(audit.due_at + timedelta(days=3))
     desk.sweep()
@@ -166,9 +166,8 @@ def test_an_overdue_audit_escalates_exactly_once(desk, sh, make_user, app):
     assert len(desk.notifications(head.id)) == 1
 
 
-def test_a_decided_audit_does_not_escalate(desk, sh, make_user, client, supervisor):
-    head = make_user("department_head", "operations")
-    _user, headers = supervisor
+def test_a_decided_audit_does_not_escalate(desk, sh, client, supervisor):
+    head, headers = supervisor
     desk.at(sh(2026, 3, 2, 10, 0))
     ticket = desk.open("complaint")
     desk.handle_complaint(ticket)
@@ -238,6 +237,22 @@ def test_the_rules_are_data_with_a_version_and_refuse_bad_values(client, as_role
     assert desk.audits(ticket) == [], "complaints are no longer audited by rule"
 
 
+def test_an_audit_is_seen_by_whoever_may_see_its_ticket(desk, sh, client, as_role):
+    _head, head_headers = as_role("department_head", "operations")
+    _other, other_headers = as_role("department_head", "dispatch")
+    desk.at(sh(2026, 3, 2, 10, 0))
+    ticket = desk.open("complaint")
+    desk.handle_complaint(ticket, department="operations")
+    [audit] = desk.audits(ticket)
+    assert client.get(f"/api/v1/audits/{audit.id}", headers=head_headers).status_code == 200
+    assert [a["id"] for a in client.get("/api/v1/audits", headers=head_headers)
+            .get_json()["items"]] == [audit.id]
+    assert client.get(f"/api/v1/audits/{audit.id}", headers=other_headers).status_code == 404
+    assert client.get("/api/v1/audits", headers=other_headers).get_json()["items"] == []
+    refused = decide(client, head_headers, audit.id, decision="pass")
+    assert refused.status_code == 403, "seeing is not deciding"
+
+
 def test_the_queue_filters_and_pages_with_a_cursor(desk, sh, client, supervisor):
     _user, headers = supervisor
     desk.at(sh(2026, 3, 2, 10, 0))
@@ -290,7 +305,7 @@ def test_concurrent_sweeps_escalate_each_overdue_audit_exactly_once(desk, sh, ma
     import threading
 
     from ticketing.timers.sweep import sweep_due_timers
-    head = make_user("department_head", "operations")
+    head = make_user("supervisor", "supervision")
     desk.at(sh(2026, 3, 2, 10, 0))
     tickets = [desk.open("complaint") for _ in range(24)]
     for ticket in tickets:

@@ -287,10 +287,16 @@ def _complaint():
 
 
 def _closed_complaint_audit():
-    """A complaint closed (suspend, close): its audit, committed."""
+    """A complaint assigned to operations (where the matrix's users are), closed: its audit,
+    committed."""
     from ticketing.audits.models import Audit
+    from ticketing.auth.models import Department
     from ticketing.tickets.operations import fire_event
     ticket = _complaint()
+    fire_event(None, ticket, "send_to_inspection", {})
+    fire_event(None, ticket, "analyse", {"note": "属实"})
+    fire_event(None, ticket, "assign", {"department_id": db.session.scalar(
+        select(Department.id).where(Department.code == "operations"))})
     fire_event(None, ticket, "suspend", {"reason": "等待"})
     fire_event(None, ticket, "close", {"note": "已处理"})
     db.session.commit()

@@ -18,6 +18,7 @@ from ticketing.callbacks.queries import callbacks_of_ticket
 from ticketing.errors import ApiError, Conflict
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket
+from ticketing.tickets.permissions import can_view_ticket
 from ticketing.unit import unit_of_work
 
 blp = ApiBlueprint("audits_api", __name__, url_prefix="/api/v1",
@@ -35,8 +36,9 @@ def _errors(*statuses):
 
 
 def _audit_or_404(audit_id: int) -> Audit:
+    """The audit, if the user may see its ticket."""
     audit = db.session.get(Audit, audit_id)
-    if audit is None:
+    if audit is None or not can_view_ticket(current_user, audit.ticket):
         raise ApiError(404, "not_found", _("No such audit."))
     return audit
 
@@ -101,7 +103,7 @@ def put_rules(data):
 @permission_required("audits.view")
 def list_audits(args):
     """Audits, soonest due first; pass next_cursor back as cursor for the next page."""
-    rows, next_cursor = queries.audit_page(**args)
+    rows, next_cursor = queries.audit_page(current_user, **args)
     return {"items": rows, "next_cursor": next_cursor}
 
 

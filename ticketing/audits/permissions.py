@@ -10,9 +10,10 @@ AUDIT_PERMISSIONS = {
     "audits.appeal": _l("Appeal a liability ruling against one's own department"),
 }
 # The admin role holds every permission; these are the other default roles' grants.
+# Department heads see the audits of the tickets they may see (see queries.audit_page).
 AUDIT_GRANTS = {
-    "supervisor": ["audits.view", "audits.decide", "audits.liability"],
-    "department_head": ["audits.view", "audits.escalations", "audits.appeal"],
+    "supervisor": ["audits.view", "audits.decide", "audits.liability", "audits.escalations"],
+    "department_head": ["audits.view", "audits.appeal"],
     "staff": ["audits.appeal"],
 }
 

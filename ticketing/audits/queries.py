@@ -14,6 +14,7 @@ from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket, TicketEvent
+from ticketing.tickets.permissions import can_see_all_departments, visibility_clause
 from ticketing.tickets.queries import decode_cursor
 from ticketing.timers.models import SlaClock
 
@@ -31,16 +32,19 @@ def encode_cursor(audit: Audit) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def audit_page(*, status=None, reason=None, kind=None, decision=None, ticket_id=None,
+def audit_page(user, *, status=None, reason=None, kind=None, decision=None, ticket_id=None,
                date_from=None, date_to=None, cursor=None,
                limit=50) -> tuple[list[Audit], str | None]:
-    """Audits by due time (soonest first), filtered; date_from/date_to bound the time the
-    audit was made. Returns (rows, next_cursor or None)."""
+    """Audits of the tickets `user` may see, by due time (soonest first), filtered;
+    date_from/date_to bound the time the audit was made. Returns (rows, next_cursor)."""
     if status is not None and status not in STATUS_FILTERS:
         raise InvalidInput({"status": [_("Not a valid choice.")]})
     if reason is not None and reason not in REASONS:
         raise InvalidInput({"reason": [_("Not a valid choice.")]})
     query = select(Audit)
+    if not can_see_all_departments(user):
+        query = query.where(Audit.ticket_id.in_(select(Ticket.id).where(
+            visibility_clause(user))))
     if status is not None:
         query = query.where(_status_clause(status, utcnow()))
     if reason is not None:
@@ -65,10 +69,14 @@ def audit_page(*, status=None, reason=None, kind=None, decision=None, ticket_id=
 
 
 def open_count(user) -> int:
-    """The nav badge: audits open now."""
+    """The nav badge: audits open now, of the tickets the user may see."""
     if not user.is_authenticated or not user.can("audits.view"):
         return 0
-    return db.session.scalar(select(func.count(Audit.id)).where(Audit.status == "open")) or 0
+    query = select(func.count(Audit.id)).where(Audit.status == "open")
+    if not can_see_all_departments(user):
+        query = query.where(Audit.ticket_id.in_(select(Ticket.id).where(
+            visibility_clause(user))))
+    return db.session.scalar(query) or 0
 
 
 def audits_of_ticket(ticket_id: int) -> list[Audit]:

@@ -27,6 +27,7 @@ from ticketing.tickets.labels import KIND_LABELS
 from ticketing.tickets.models import Ticket
 from ticketing.timers.labels import CLOCK_LABELS
 from ticketing.timers.models import Calendar
+from ticketing.tickets.permissions import can_view_ticket
 from ticketing.unit import unit_of_work
 
 bp = Blueprint("audits", __name__)
@@ -41,8 +42,9 @@ def _audit_labels():
 
 
 def _audit_or_404(audit_id: int) -> Audit:
+    """The audit, if the user may see its ticket."""
     audit = db.session.get(Audit, audit_id)
-    if audit is None:
+    if audit is None or not can_view_ticket(current_user, audit.ticket):
         abort(404)
     return audit
 
@@ -68,7 +70,7 @@ def queue():
                 error = _("Not a valid choice: %(value)s", value=value)
             else:
                 args[name] = value
-    rows = [] if error else queries.audit_page(limit=QUEUE_LIMIT, **args)[0]
+    rows = [] if error else queries.audit_page(current_user, limit=QUEUE_LIMIT, **args)[0]
     return render_template("audits/queue.html", audits=rows, status=status, args=request.args,
                            statuses=STATUS_FILTERS, reasons=REASONS, kinds=KIND_LABELS,
                            error=error, now=utcnow()), (400 if error else 200)
@@ -244,7 +246,7 @@ def queue_panel(user):
     """Home panel for supervisors: audits open, and how many overdue."""
     if not user.can("audits.view"):
         return None
-    rows, _next = queries.audit_page(status="open", limit=QUEUE_LIMIT)
+    rows, _next = queries.audit_page(user, status="open", limit=QUEUE_LIMIT)
     if not rows:
         return None
     now = utcnow()
