@@ -136,6 +136,10 @@ ENDPOINTS = [
      lambda f: {"appeal-reason": "有录音为证"}),
     ("POST", "/tickets/{new_appealed_ticket_id}/liability/ruling", ("audits.liability",),
      lambda f: {"ruling-upheld": "yes", "ruling-note": "维持"}),
+    # analysis (SPEC §6)
+    ("GET", "/analysis", ("analysis.view",), None),
+    ("GET", "/api/v1/analysis/consults", ("analysis.view",), None),
+    ("GET", "/api/v1/analysis/repair-quality", ("analysis.view",), None),
     # API: audits and complaint liability
     ("GET", "/api/v1/audit-rules", ("audits.rules",), None),
     ("PUT", "/api/v1/audit-rules", ("audits.rules",), lambda f: {
@@ -439,7 +443,8 @@ def test_the_table_covers_every_route_of_tickets_timers_and_other_areas(app):
         if rule.endpoint.split(".")[0] not in ("tickets", "tickets_api", "timers", "timers_api",
                                                "search", "search_api", "calls", "calls_api",
                                                "reports", "reports_api", "callbacks",
-                                               "callbacks_api", "audits", "audits_api"):
+                                               "callbacks_api", "audits", "audits_api",
+                                               "analysis", "analysis_api"):
             continue
         path = re.sub(r"<[^>]+>", "<id>", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
