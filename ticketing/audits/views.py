@@ -21,7 +21,7 @@ from ticketing.auth.models import Department, User
 from ticketing.auth.permissions import permission_required
 from ticketing.callbacks.queries import callbacks_of_ticket
 from ticketing.clock import utcnow
-from ticketing.errors import ApiError, InvalidInput
+from ticketing.errors import ApiError
 from ticketing.extensions import db
 from ticketing.tickets.labels import KIND_LABELS
 from ticketing.tickets.models import Ticket
