@@ -111,7 +111,8 @@ def closing_reasons(ticket: Ticket, rules: AuditRules, at: datetime) -> list[str
     reasons = []
     if rules.complaints and ticket.kind == "complaint":
         reasons.append("complaint")
-    if rules.unsatisfied_callbacks and _had_unsatisfied_callback(ticket):
+    # A callback is made at a closing: before the first reopening there is none to look for.
+    if rules.unsatisfied_callbacks and ticket.reopen_count and _had_unsatisfied_callback(ticket):
         reasons.append("unsatisfied_callback")
     if rules.sla_breaches and _breached(ticket, at):
         reasons.append("sla_breach")
