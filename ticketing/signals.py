@@ -16,3 +16,6 @@ tickets_transitioned = _signals.signal("tickets-transitioned")
 ticket_noted = _signals.signal("ticket-noted")
 # sender: the Customer; kwargs: actor, action ("create" / "update"), changes {field: [old, new]}
 customer_changed = _signals.signal("customer-changed")
+# sender: the Callback; kwargs: actor, attempt, at: a reached survey was recorded (the
+# ticket is already reopened if it was unsatisfied)
+callback_surveyed = _signals.signal("callback-surveyed")

@@ -155,3 +155,37 @@ def test_a_version_conflict_keeps_the_typed_note(browser, in_app, scene):
     browser.submit(page.locator(".ticket-actions").get_by_role("button", name=_("Reply"), exact=True))
     assert _("Consult: reply to relay") in browser.text(".facts")
     assert typed in browser.text(".ticket-timeline")
+
+
+def test_supervisor_opens_the_audit_queue_reviews_an_audit_and_rejects_it(browser, in_app,
+                                                                          scene):
+    _ = scene.words("zh")
+    in_app(scene.person, "supervisor", "supervisor", "supervision", "赵敏")
+    ticket_id, number = in_app(scene.ticket, "complaint", description="维修人员迟到两小时", events=[
+        ("suspend", {"reason": "等待客户"}), ("close", {"note": "已向客户道歉"})])
+
+    browser.login("supervisor")
+    browser.click("link", re.compile(f"^{re.escape(_('Audits'))}"))
+    page = browser.page
+    assert page.get_by_role("heading", name=_("Audit queue"), level=1).is_visible()
+    row = page.locator("table.audits tr", has_text=number)
+    assert _("Complaint") in row.inner_text()
+    with page.expect_navigation():
+        row.get_by_role("link", name=_("Review")).click()
+    browser.check()
+    steps = browser.text("table.steps")
+    assert "已向客户道歉" in steps and _("Close") in steps
+    assert page.get_by_role("heading", name=_("Deadlines")).is_visible()
+    browser.screenshot("journey-audit-review")
+
+    decision = page.locator(".ticket-actions")
+    decision.get_by_label(_("Reject (re-dispatch)")).check()
+    decision.get_by_label(_("Reason (required to reject: the department reads it)")).fill(
+        "道歉不能代替处理，请落实整改")
+    browser.submit(decision.get_by_role("button", name=_("Record the decision")))
+    assert _("Audit rejected: the ticket is re-dispatched.") in browser.flash()
+    assert number not in browser.text("main")
+    browser.goto(f"/tickets/{ticket_id}")
+    assert _("Complaint: with the responsible department") in browser.text(".facts")
+    assert "道歉不能代替处理" in browser.text(".ticket-timeline")
+    browser.screenshot("journey-audit-rejected")
