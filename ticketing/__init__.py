@@ -3,7 +3,8 @@ import os
 
 from flask import Flask
 
-from ticketing import (auth, callbacks, calls, customers, faults, incidents, main, reports,
+from ticketing import (announcements, auth, callbacks, calls, customers, dispatch, faults,
+                       incidents, main, reports,
                        search, tickets, timers)
 from ticketing.apiutil import IdConverter
 from ticketing.cli import register_commands
@@ -20,7 +21,8 @@ from ticketing.wiring import install as install_wiring
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The areas, in the order their pages, panels and reference data appear.
-AREAS = (main, auth, customers, faults, tickets, timers, callbacks, incidents, calls, search,
+AREAS = (main, auth, customers, faults, tickets, timers, callbacks, announcements, incidents,
+         dispatch, calls, search,
          reports)
 
 

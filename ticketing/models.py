@@ -10,3 +10,4 @@ import ticketing.reports.models  # noqa: F401,E402  (report rollups)
 import ticketing.callbacks.models  # noqa: F401,E402  (callback settings, tasks, attempts)
 from ticketing.announcements.models import Announcement  # noqa: F401,E402
 from ticketing.incidents.models import Incident, IncidentLink  # noqa: F401,E402
+from ticketing.dispatch.models import TeamArea  # noqa: F401,E402
