@@ -1,5 +1,7 @@
 """Pages: announcements by state, one announcement with its actions, a new one; and what
 other pages show: the home panel and the line under every page's header."""
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
@@ -46,6 +48,11 @@ def _form(announcement: Announcement | None = None, blank: bool = False) -> Anno
         form.departments.data = [str(i) for i in announcement.department_ids or []]
         form.version.data = str(announcement.version)
     return form
+
+
+def _zone() -> ZoneInfo:
+    """The reader's time zone (a babel/pytz zone: .replace() on it would give LMT)."""
+    return ZoneInfo(str(get_timezone()))
 
 
 def _version(form) -> int | None:
@@ -98,7 +105,7 @@ def _render_detail(announcement: Announcement, edit_form=None, schedule_form=Non
     if schedulable and schedule_form is None:
         schedule_form = ScheduleForm(formdata=None, data={
             "version": str(announcement.version),
-            "publish_at": announcement.publish_at.astimezone(get_timezone()).replace(
+            "publish_at": announcement.publish_at.astimezone(_zone()).replace(
                 tzinfo=None) if announcement.publish_at else None})
     actions = [a for a in BUTTON_ACTIONS if manager
                and announcement.state in ops.ACTIONS[a]["from"]]
@@ -152,7 +159,7 @@ def schedule(announcement_id):
     announcement = _announcement(announcement_id, lock=True)
     form = ScheduleForm()
     if form.validate_on_submit():
-        at = form.publish_at.data.replace(tzinfo=get_timezone())
+        at = form.publish_at.data.replace(tzinfo=_zone())
         try:
             with unit_of_work(form) as work:
                 ops.schedule(current_user, announcement, at, _version(form))
