@@ -13,7 +13,11 @@ WRITES = [("POST", "/api/v1/tokens"), ("POST", "/api/v1/customers"),
           ("POST", "/api/v1/incidents/{incident_id}/links"),
           ("POST", "/api/v1/incidents/{incident_id}/links/{ticket_id}/review"),
           ("POST", "/api/v1/incidents/{incident_id}/clear"),
-          ("POST", "/api/v1/incidents/{incident_id}/release")]
+          ("POST", "/api/v1/incidents/{incident_id}/release"),
+          ("POST", "/api/v1/announcements"),
+          ("PATCH", "/api/v1/announcements/{announcement_id}"),
+          *(("POST", f"/api/v1/announcements/{{announcement_id}}/{action}")
+            for action in ("schedule", "publish", "cancel", "withdraw", "archive"))]
 
 
 @pytest.fixture
@@ -30,8 +34,11 @@ def target(app, as_role):
                              description="坏输入")
         incident = open_incident(None, {"name": "光缆中断", "areas": ["东城区"],
                                         "fault_category": "fibre_cable"})
+        from ticketing.announcements.operations import create_announcement
+        announcement = create_announcement(None, {"title": "坏输入", "body": "正文"})
         db.session.commit()
-        ids = {"customer_id": customer.id, "ticket_id": ticket.id, "incident_id": incident.id}
+        ids = {"customer_id": customer.id, "ticket_id": ticket.id, "incident_id": incident.id,
+               "announcement_id": announcement.id}
     return headers, ids
 
 

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from ticketing.announcements.models import STATES
 from ticketing.announcements.operations import BODY_LIMIT, MAX_DEPARTMENTS, TITLE_LIMIT
-from ticketing.apiutil import MAX_ID
+from ticketing.apiutil import MAX_ID, VISIBLE_TEXT
 from ticketing.auth.schemas import UserRefSchema
 
 _DEPARTMENTS = fields.List(fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
@@ -17,9 +17,14 @@ _VERSION = {"validate": validate.Range(min=1, max=MAX_ID),
             "metadata": {"description": "the version you read (optimistic locking)"}}
 
 
+def _text(limit: int) -> list:
+    # Stripped by the server: at least one visible character.
+    return [validate.Length(min=1, max=limit), validate.Regexp(VISIBLE_TEXT)]
+
+
 class AnnouncementCreateSchema(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_LIMIT))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=BODY_LIMIT))
+    title = fields.String(required=True, validate=_text(TITLE_LIMIT))
+    body = fields.String(required=True, validate=_text(BODY_LIMIT))
     department_ids = fields.List(
         fields.Integer(validate=validate.Range(min=1, max=MAX_ID)), load_default=list,
         validate=validate.Length(max=MAX_DEPARTMENTS),
@@ -28,8 +33,8 @@ class AnnouncementCreateSchema(Schema):
 
 class AnnouncementUpdateSchema(Schema):
     version = fields.Integer(required=True, **_VERSION)
-    title = fields.String(validate=validate.Length(min=1, max=TITLE_LIMIT))
-    body = fields.String(validate=validate.Length(min=1, max=BODY_LIMIT))
+    title = fields.String(validate=_text(TITLE_LIMIT))
+    body = fields.String(validate=_text(BODY_LIMIT))
     department_ids = _DEPARTMENTS
 
 
