@@ -197,3 +197,26 @@ def test_the_board_reads_work_orders_through_its_index(desk, is_postgres):
             text("EXPLAIN QUERY PLAN " + sql)))
     assert "USING INDEX ix_tickets_state_created (state=?)" in plan, plan
     assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives the order
+
+
+def test_the_boards_fast_json_is_exactly_what_its_schema_documents(desk, app):
+    """board_json skips marshmallow for speed: it must say what BoardSchema says."""
+    from flask_login import login_user
+
+    from ticketing.auth.models import User
+    from ticketing.dispatch.operations import set_team_areas
+    from ticketing.dispatch.queries import board
+    from ticketing.dispatch.schemas import BoardSchema, board_json
+    desk.at(datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc))
+    sent = desk.work_order(EAST)
+    desk.work_order(WEST, "modem")
+    desk.work_order("", "other")  # no area
+    desk.dispatch("dispatcher", sent, "repair_team_1", "tech1")
+    desk.user("tech2")
+    with app.test_request_context():
+        from ticketing.auth.models import Department
+        login_user(db.session.get(User, desk.user("dispatcher").id))
+        set_team_areas(db.session.get(Department, desk.department("repair_team_1")), ["东城区"])
+        data = board()
+        assert board_json(data) == BoardSchema().dump(data)
+        db.session.rollback()

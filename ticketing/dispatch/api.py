@@ -3,12 +3,14 @@
 Assigning is the ticket workflow's dispatch event (POST /tickets/<id>/transitions with
 {"event": "dispatch", "fields": {"department_id": team, "assignee_id": technician}}); a
 team's actions are its take, accept and report_repaired events: one path for each change."""
+from flask import jsonify
 from flask_login import current_user
 
 from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
 from ticketing.auth.permissions import permission_required
 from ticketing.dispatch import queries
-from ticketing.dispatch.schemas import BoardQuerySchema, BoardSchema, QueueSchema, TeamSchema
+from ticketing.dispatch.schemas import (BoardQuerySchema, BoardSchema, QueueSchema, TeamSchema,
+                                        board_json)
 from ticketing.tickets.permissions import allowed_events_for
 
 blp = ApiBlueprint("dispatch_api", __name__, url_prefix="/api/v1",
@@ -32,8 +34,10 @@ def _errors(*statuses):
 @permission_required("dispatch.board")
 def get_board(args):
     """Open repair work orders grouped by customer area and fault type, unassigned first,
-    each with its nearest deadline and SLA colour; and the field teams to send them to."""
-    return queries.board(args["limit"])
+    each with its nearest deadline and SLA colour; and the field teams to send them to.
+    At most `limit` work orders (those without a team first, oldest first): `truncated`
+    says when there are more, `counts` how many there are in each state."""
+    return jsonify(board_json(queries.board(args["limit"])))  # BoardSchema's shape, faster
 
 
 @blp.route("/dispatch/teams", methods=["GET"])

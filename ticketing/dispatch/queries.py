@@ -26,7 +26,7 @@ UNASSIGNED_STATE = "repair_ordered"
 WORK_ORDER_STATES = (UNASSIGNED_STATE, "repair_dispatched", "repair_working")
 # What a field team has in hand: sent to it, being worked on.
 QUEUE_STATES = ("repair_dispatched", "repair_working")
-BOARD_LIMIT, MAX_BOARD_LIMIT = 300, 2000
+BOARD_LIMIT, MAX_BOARD_LIMIT = 100, 1000
 QUEUE_LIMIT = 500
 
 _COLUMNS = (Ticket.id, Ticket.number, Ticket.version, Ticket.state, Ticket.priority,

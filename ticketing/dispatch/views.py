@@ -10,6 +10,7 @@ from ticketing.dispatch import operations as ops, queries
 from ticketing.dispatch.forms import TeamAreasForm
 from ticketing.dispatch.permissions import can_assign
 from ticketing.extensions import db
+from ticketing.tickets.labels import PRIORITY_LABELS, state_label
 from ticketing.tickets.permissions import allowed_events_for
 from ticketing.unit import unit_of_work
 from workflows.machine import ticket_workflow
@@ -28,8 +29,11 @@ def board():
     # The states the workflow lets a work order be (re)assigned from.
     assignable = {s for s in queries.WORK_ORDER_STATES
                   if "dispatch" in ticket_workflow.allowed_events(s)}
+    # Labels looked up once per page (a full board has hundreds of rows).
+    labels = {"priority": {k: str(v) for k, v in PRIORITY_LABELS.items()},
+              "state": {s: state_label(s) for s in queries.WORK_ORDER_STATES}}
     return render_template("dispatch/board.html", board=data, may_assign=may_assign,
-                           assignable=assignable)
+                           assignable=assignable, labels=labels)
 
 
 def _queue_rows(team):
