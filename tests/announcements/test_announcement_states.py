@@ -135,6 +135,18 @@ def test_the_sweep_publishes_a_scheduled_announcement_at_its_time_once(board):
     assert board.state(a["id"]) == after
 
 
+def test_a_time_given_in_another_zone_publishes_at_that_instant(board):
+    board.at(NOW)
+    a = board.draft()
+    # 12:00 in Shanghai is 04:00 UTC, two hours after NOW.
+    response = _act(board, a["id"], "schedule", publish_at="2026-03-02T12:00:00+08:00")
+    assert response.status_code == 200
+    assert response.get_json()["publish_at"].startswith("2026-03-02T04:00:00")
+    board.at(NOW + timedelta(hours=2))
+    assert board.sweep() == 1
+    assert board.state(a["id"])["state"] == "current"
+
+
 def test_a_rescheduled_announcement_publishes_at_its_new_time_only(board):
     board.at(NOW)
     a = board.draft()

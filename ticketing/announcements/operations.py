@@ -9,7 +9,7 @@ publishes it only if it is still scheduled for that very time, so a timer left b
 reschedule, a cancel or an early publish does nothing."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -156,9 +156,15 @@ def schedule(actor, announcement: Announcement, publish_at: datetime,
     schedule_timers([_timer_row(
         kind=PUBLISH_TIMER, due_at=publish_at,
         dedupe_key=f"announcement:{announcement.id}:{announcement.version}",
-        data={"announcement_id": announcement.id, "publish_at": publish_at.isoformat()},
+        data={"announcement_id": announcement.id, "publish_at": _utc_text(publish_at)},
         created_at=now)])
     return announcement
+
+
+def _utc_text(at: datetime) -> str:
+    """The time a timer names, as UTC text: the same instant reads the same whatever zone
+    it was given in."""
+    return at.astimezone(timezone.utc).isoformat()
 
 
 def _move(announcement: Announcement, action: str, now: datetime | None = None) -> None:
@@ -235,7 +241,7 @@ def fire_publish_timers(timers: list, now: datetime) -> None:
     for announcement in rows:
         if announcement.state == "scheduled" and announcement.publish_at is not None \
                 and announcement.publish_at <= now \
-                and announcement.publish_at.isoformat() in wanted[announcement.id]:
+                and _utc_text(announcement.publish_at) in wanted[announcement.id]:
             _move(announcement, "publish", now)
 
 
