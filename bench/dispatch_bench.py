@@ -6,7 +6,7 @@ SQLite /tmp/dispatch-bench.sqlite3 and PostgreSQL bench_dispatch (never another 
     python bench/dispatch_bench.py --db postgresql --tickets 1000000 --requests 200
 
 Seeds N tickets with bench/seed.py (about 5 % of them are open repair work orders: ordered,
-dispatched or working), then times GET /api/v1/dispatch/board (the default 300 work orders,
+dispatched or working), then times GET /api/v1/dispatch/board (the default 100 work orders,
 unassigned first) and GET /dispatch as the demo dispatcher, and prints the query plan the
 board reads work orders with (it must be ix_tickets_state_created, never a scan)."""
 from __future__ import annotations
@@ -29,14 +29,14 @@ def plan(db: str) -> str:
     """The board's per-state read, explained by the database itself."""
     from sqlalchemy import select, text
     from ticketing.customers.models import Customer
-    from ticketing.dispatch.queries import _COLUMNS
+    from ticketing.dispatch.queries import _COLUMNS, BOARD_LIMIT
     from ticketing.extensions import db as sa
     from ticketing.tickets.models import Ticket
     app = common.make_app(db)
     with app.app_context():
         query = (select(*_COLUMNS).outerjoin(Customer, Customer.id == Ticket.customer_id)
                  .where(Ticket.state == "repair_ordered")
-                 .order_by(Ticket.created_at, Ticket.id).limit(300))
+                 .order_by(Ticket.created_at, Ticket.id).limit(BOARD_LIMIT))
         sql = str(query.compile(dialect=sa.engine.dialect,
                                 compile_kwargs={"literal_binds": True}))
         prefix = "EXPLAIN QUERY PLAN " if db == "sqlite" else "EXPLAIN "
