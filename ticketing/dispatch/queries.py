@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from ticketing.auth.models import Department, User
 from ticketing.clock import utcnow
 from ticketing.customers.models import Customer
-from ticketing.dispatch.operations import areas_of, field_teams, members_of, teams_serving
+from ticketing.dispatch.operations import (areas_of, field_teams, is_field_team, members_of,
+                                           teams_serving)
 from ticketing.extensions import db
 from ticketing.faults.operations import category_names
 from ticketing.tickets.models import Ticket
@@ -179,7 +180,6 @@ def board(limit: int = BOARD_LIMIT, now: datetime | None = None) -> Board:
 
 def team_of(user) -> Department | None:
     """The field team the user belongs to, or None."""
-    from ticketing.dispatch.operations import is_field_team
     department = user.department if user.department_id else None
     return department if is_field_team(department) else None
 

@@ -19,8 +19,8 @@ from ticketing.customers.models import Customer
 from ticketing.customers.operations import (customers_by_phone_or_account,
                                             looks_like_account_no, normalise_phone)
 from ticketing.errors import ApiError, Conflict
-from ticketing.security import safe_next
 from ticketing.extensions import db
+from ticketing.security import safe_next
 from ticketing.tickets import labels, queries
 from ticketing.tickets.forms import NewTicketForm, choice, event_form
 from ticketing.tickets.models import Ticket
