@@ -11,3 +11,4 @@ import ticketing.callbacks.models  # noqa: F401,E402  (callback settings, tasks,
 import ticketing.audits.models  # noqa: F401,E402  (audit rules, audits, complaint liability)
 from ticketing.announcements.models import Announcement  # noqa: F401,E402
 from ticketing.incidents.models import Incident, IncidentLink  # noqa: F401,E402
+from ticketing.dispatch.models import TeamArea  # noqa: F401,E402

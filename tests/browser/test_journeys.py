@@ -189,3 +189,76 @@ def test_supervisor_opens_the_audit_queue_reviews_an_audit_and_rejects_it(browse
     assert _("Complaint: with the responsible department") in browser.text(".facts")
     assert "道歉不能代替处理" in browser.text(".ticket-timeline")
     browser.screenshot("journey-audit-rejected")
+
+
+def test_dispatcher_assigns_a_work_order_from_the_board(browser, in_app, scene):
+    """Issue 17: the board shows the work order without a team; the dispatcher picks the
+    team and one of its technicians in the row, and the board shows where it went."""
+    _ = scene.words("zh")
+    in_app(scene.person, "dispatcher", "dispatcher", "dispatch", "王建国")
+    in_app(scene.person, "team1", "staff", "repair_team_1", "刘强")
+    in_app(scene.person, "team2", "staff", "repair_team_2", "孙磊")
+    customer_id = in_app(scene.customer, "张三", CALLER, "KH100001")
+    repair = in_app(scene.department_id, "repair")
+    ticket_id, number = in_app(scene.ticket, "repair", customer_id, events=[
+        ("verify_customer", {}), ("classify_fault", {"fault_type": "fibre_cable"}),
+        ("issue_work_order", {"department_id": repair})])
+
+    browser.login("dispatcher")
+    browser.click("link", _("Dispatch board"))
+    page = browser.page
+    assert page.get_by_role("heading", name=_("Dispatch board"), level=1).is_visible()
+    row = page.locator(f"tr[data-ticket='{number}']")
+    assert "朝阳区" in browser.text("main") and _("None yet") in row.inner_text()
+    row.get_by_label(_("Field team")).select_option(label="维修一队")
+    technician = row.get_by_label(_("Technician"))
+    offered = technician.locator("option:not([hidden])").all_inner_texts()
+    assert "刘强" in offered and "孙磊" not in offered, offered  # only the team's members
+    technician.select_option(label="刘强")
+    browser.submit(row.get_by_role("button", name=_("Assign")))
+    assert page.url.endswith("/dispatch")
+    assert number in browser.flash() and "刘强" in browser.flash()
+    row = page.locator(f"tr[data-ticket='{number}']")
+    assert "维修一队" in row.inner_text() and "刘强" in row.inner_text()
+    assert row.get_by_role("button", name=_("Reassign")).is_visible()
+    browser.screenshot("journey-dispatch-board")
+    assert in_app(_state_and_assignee, ticket_id) == ("repair_dispatched", "team1")
+
+
+def _state_and_assignee(ticket_id: int) -> tuple:
+    from ticketing.extensions import db
+    from ticketing.tickets.models import Ticket
+    ticket = db.session.get(Ticket, ticket_id)
+    return ticket.state, ticket.assignee.username if ticket.assignee else None
+
+
+def test_supervisor_publishes_an_announcement_and_an_agent_sees_it(browser, in_app, scene):
+    """Issue 17: a supervisor writes an announcement for the call center and publishes it;
+    an agent sees it on the home page and under the header, a repair technician does not."""
+    _ = scene.words("zh")
+    in_app(scene.person, "supervisor", "supervisor", "supervision", "赵敏")
+    in_app(scene.person, "agent", "agent", "call_center", "李晓东")
+    in_app(scene.person, "team1", "staff", "repair_team_1", "刘强")
+
+    browser.login("supervisor")
+    browser.click("link", _("Announcements"))
+    browser.click("link", _("New announcement"))
+    page = browser.page
+    page.get_by_label(_("Title")).fill("东城区光缆抢修通知")
+    page.get_by_label(_("Content")).fill("东城区和平里街道光缆中断，预计18点恢复，请安抚来电客户。")
+    page.get_by_label("呼叫中心").check()
+    browser.submit(page.get_by_role("button", name=_("Save draft")))
+    assert _("Draft saved.") in browser.flash()
+    browser.submit(page.get_by_role("button", name=_("Publish now")))
+    assert _("Current") in browser.text("h1")
+    browser.logout()
+
+    browser.login("agent")
+    home = browser.text("main")
+    assert "东城区光缆抢修通知" in home and "预计18点恢复" in home and "赵敏" in home
+    assert "东城区光缆抢修通知" in browser.text(".announcement-strip")
+    browser.screenshot("journey-announcement-home")
+    browser.logout()
+
+    browser.login("team1")
+    assert "东城区光缆抢修通知" not in browser.text("body")

@@ -17,7 +17,11 @@ WRITES = [("POST", "/api/v1/tokens"), ("POST", "/api/v1/customers"),
           ("PUT", "/api/v1/audit-rules"), ("POST", "/api/v1/audits/{audit_id}/decision"),
           ("POST", "/api/v1/tickets/{ticket_id}/liability"),
           ("POST", "/api/v1/tickets/{ticket_id}/liability/appeal"),
-          ("POST", "/api/v1/tickets/{ticket_id}/liability/ruling")]
+          ("POST", "/api/v1/tickets/{ticket_id}/liability/ruling"),
+          ("POST", "/api/v1/announcements"),
+          ("PATCH", "/api/v1/announcements/{announcement_id}"),
+          *(("POST", f"/api/v1/announcements/{{announcement_id}}/{action}")
+            for action in ("schedule", "publish", "cancel", "withdraw", "archive"))]
 
 
 @pytest.fixture
@@ -41,10 +45,12 @@ def target(app, as_role):
                                 description="坏输入")
         fire_event(None, complaint, "suspend", {"reason": "等待"})
         fire_event(None, complaint, "close", {"note": "结束"})
+        from ticketing.announcements.operations import create_announcement
+        announcement = create_announcement(None, {"title": "坏输入", "body": "正文"})
         db.session.commit()
         audit_id = db.session.scalar(select(Audit.id).where(Audit.ticket_id == complaint.id))
         ids = {"customer_id": customer.id, "ticket_id": ticket.id, "incident_id": incident.id,
-               "audit_id": audit_id}
+               "audit_id": audit_id, "announcement_id": announcement.id}
     return headers, ids
 
 

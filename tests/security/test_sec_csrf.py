@@ -178,6 +178,36 @@ TABLE = {
     ("POST", "/api/v1/tickets/<int:ticket_id>/liability/ruling"): Api(
         "POST", "/api/v1/tickets/{appealed_ticket_id}/liability/ruling",
         lambda w: {"upheld": True}),
+    # dispatch (issue 17): assigning and the team's actions are the ticket event route above
+    ("POST", "/dispatch/teams/<int:team_id>"): Form(
+        "/dispatch/teams/{team_id}", "/dispatch/teams/{team_id}", lambda w: {"areas": "东城区"}),
+    # announcements (issue 17)
+    ("POST", "/announcements/new"): Form("/announcements/new", "/announcements/new", lambda w: {
+        "title": "CSRF 公告", "body": "正文"}),
+    ("POST", "/announcements/<int:announcement_id>/edit"): Form(
+        "/announcements/{announcement_id}", "/announcements/{announcement_id}/edit",
+        lambda w: {"title": "改名公告"}),
+    ("POST", "/announcements/<int:announcement_id>/schedule"): Form(
+        "/announcements/{announcement_id}", "/announcements/{announcement_id}/schedule",
+        lambda w: {"publish_at": "2031-05-06T09:00"}),
+    ("POST", "/announcements/<int:announcement_id>/actions/<action>"): Form(
+        "/announcements/{announcement_id}", "/announcements/{announcement_id}/actions/publish"),
+    ("POST", "/api/v1/announcements"): Api("POST", "/api/v1/announcements", lambda w: {
+        "title": "CSRF 公告", "body": "正文"}),
+    ("PATCH", "/api/v1/announcements/<int:announcement_id>"): Api(
+        "PATCH", "/api/v1/announcements/{announcement_id}",
+        lambda w: {"version": w["announcement_version"], "title": "改名公告"}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/schedule"): Api(
+        "POST", "/api/v1/announcements/{announcement_id}/schedule",
+        lambda w: {"publish_at": "2031-05-06T01:00:00Z"}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/publish"): Api(
+        "POST", "/api/v1/announcements/{announcement_id}/publish", lambda w: {}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/cancel"): Api(
+        "POST", "/api/v1/announcements/{announcement_id}/cancel", lambda w: {}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/withdraw"): Api(
+        "POST", "/api/v1/announcements/{current_announcement_id}/withdraw", lambda w: {}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/archive"): Api(
+        "POST", "/api/v1/announcements/{current_announcement_id}/archive", lambda w: {}),
 }
 TABLE.update({
     ("PATCH", "/api/v1/incidents/<int:incident_id>"): Refused("PATCH", "/api/v1/incidents/1"),
@@ -221,7 +251,7 @@ EXEMPT = {
 
 # Values of the URL arguments of GET pages (test_every_post_form_carries_its_token).
 PAGE_ARGUMENTS = ("ticket_id", "customer_id", "user_id", "role_id", "policy_id", "calendar_id",
-                  "audit_id")
+                  "audit_id", "announcement_id", "team_id")
 SKIPPED_PAGES = {"static", "main.health",  # no HTML forms
                  "auth.login",  # redirects once logged in: checked after logging out
                  # Pages of one record merged with their Refused entries: the world has
@@ -254,6 +284,12 @@ def world(app, make_user):
                                     data={"clock": "response", "ticket_number": "X"},
                                     created_at=datetime(2026, 3, 2, tzinfo=timezone.utc)))
         db.session.commit()
+        from ticketing.announcements.operations import create_announcement, publish
+        from ticketing.auth.models import Department
+        draft = create_announcement(None, {"title": "CSRF 草稿", "body": "正文"})
+        current = create_announcement(None, {"title": "CSRF 现行", "body": "正文"})
+        publish(None, current)
+        db.session.commit()
         taken = {tuple(row) for row in db.session.execute(select(
             SlaPolicy.kind, SlaPolicy.priority, SlaPolicy.customer_tier))}
         free = next(scope for scope in product(KINDS, PRIORITIES, TIERS) if scope not in taken)
@@ -266,6 +302,10 @@ def world(app, make_user):
             "calendar_id": calendar.id, "day_id": day.id,
             "free_scope": dict(zip(("kind", "priority", "customer_tier"), free)),
             **_supervision_world(other.id),
+            "announcement_id": draft.id, "announcement_version": draft.version,
+            "current_announcement_id": current.id,
+            "team_id": db.session.scalar(select(Department.id).where(
+                Department.code == "repair_team_1")),
         }
         db.session.remove()
     return values

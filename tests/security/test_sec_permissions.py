@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from ticketing import create_app
 from ticketing.auth.permissions import DEFAULT_ROLES, default_permissions
+from ticketing.auth.models import Department
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket, TicketEvent
 from ticketing.timers.models import Calendar, CalendarDay, Notification, SlaPolicy
@@ -17,6 +18,7 @@ PASSWORD = "correct-horse-9"
 ANONYMOUS = "anonymous"
 OPEN = "tickets.create"  # /call and opening a ticket check it inside the view
 REPORTS = "reports.view"
+READ, WRITE = "announcements.view", "announcements.manage"
 
 
 # The areas' default grants, read from an app wired as in production (no database needed).
@@ -156,10 +158,50 @@ ENDPOINTS = [
      lambda f: {"reason": "有录音为证"}),
     ("POST", "/api/v1/tickets/{new_appealed_ticket_id}/liability/ruling", ("audits.liability",),
      lambda f: {"upheld": True}),
+    # pages: dispatch (issue 17); assigning is the dispatch event (tickets.dispatch)
+    ("GET", "/dispatch", ("dispatch.board",), None),
+    ("GET", "/dispatch/queue", ("dispatch.queue",), None),
+    ("GET", "/dispatch/teams", ("dispatch.teams",), None),
+    ("GET", "/dispatch/teams/{team_id}", ("dispatch.teams",), None),
+    ("POST", "/dispatch/teams/{team_id}", ("dispatch.teams",),
+     lambda f: {"areas": f"东城区{f['n']()}"}),
+    # API: dispatch
+    ("GET", "/api/v1/dispatch/board", ("dispatch.board",), None),
+    ("GET", "/api/v1/dispatch/teams", ("dispatch.board",), None),
+    ("GET", "/api/v1/dispatch/queue", ("dispatch.queue",), None),
+    # pages: announcements (issue 17)
+    ("GET", "/announcements", (READ,), None),
+    ("GET", "/announcements?state=current&q=通知", (READ,), None),
+    ("GET", "/announcements/{announcement_id}", (READ,), None),
+    ("GET", "/announcements/new", (READ, WRITE), None),
+    ("POST", "/announcements/new", (READ, WRITE), lambda f: {
+        "title": f"公告{f['n']()}", "body": "正文"}),
+    ("POST", "/announcements/{new_draft_id}/edit", (READ, WRITE), lambda f: {
+        "title": f"改名{f['n']()}", "body": "正文", "version": str(f["new_draft_version"])}),
+    ("POST", "/announcements/{new_draft_id}/schedule", (READ, WRITE), lambda f: {
+        "publish_at": "2031-05-06T09:00", "version": str(f["new_draft_version"])}),
+    ("POST", "/announcements/{new_draft_id}/actions/publish", (READ, WRITE), lambda f: {
+        "version": str(f["new_draft_version"])}),
+    ("POST", "/announcements/{new_current_id}/actions/withdraw", (READ, WRITE), lambda f: {}),
+    # API: announcements
+    ("GET", "/api/v1/announcements", (READ,), None),
+    ("GET", "/api/v1/announcements?state=revoked", (READ,), None),
+    ("GET", "/api/v1/announcements/{announcement_id}", (READ,), None),
+    ("POST", "/api/v1/announcements", (WRITE,), lambda f: {
+        "title": f"公告{f['n']()}", "body": "正文"}),
+    ("PATCH", "/api/v1/announcements/{new_draft_id}", (WRITE,), lambda f: {
+        "version": f["new_draft_version"], "title": f"改名{f['n']()}"}),
+    ("POST", "/api/v1/announcements/{new_draft_id}/schedule", (WRITE,), lambda f: {
+        "publish_at": "2031-05-06T01:00:00Z"}),
+    ("POST", "/api/v1/announcements/{new_draft_id}/publish", (WRITE,), lambda f: {}),
+    ("POST", "/api/v1/announcements/{new_draft_id}/cancel", (WRITE,), lambda f: {}),
+    ("POST", "/api/v1/announcements/{new_current_id}/withdraw", (WRITE,), lambda f: {}),
+    ("POST", "/api/v1/announcements/{new_current_id}/archive", (WRITE,), lambda f: {}),
 ]
 
 ALLOWED_STATUS = {("page", "GET"): 200, ("page", "POST"): 302,
-                  ("api", "GET"): 200, ("api", "POST"): 201, ("api", "PUT"): 200}
+                  ("api", "GET"): 200, ("api", "POST"): 201, ("api", "PUT"): 200,
+                  ("api", "PATCH"): 200}
 API_POST_200 = {"/api/v1/screen-pop", "/api/v1/notifications/read"}
 API_GET_400 = {"/api/v1/reports/no-such-report"}  # an unknown report's name is a 400
 
@@ -189,7 +231,8 @@ def _expected(role: str, method: str, path: str, required) -> int:
             return 400
         if method == "POST" and path.split("?")[0] in API_POST_200 or (
                 _kind(path) == "api" and ("/transitions" in path or path.endswith(
-                    ("/link", "/decision", "/liability", "/appeal", "/ruling")))):
+                    ("/link", "/decision", "/liability", "/appeal", "/ruling"))
+                                          or path.startswith("/api/v1/announcements/"))):
             return 200
         return ALLOWED_STATUS[(_kind(path), method)]
     return 403
@@ -235,7 +278,8 @@ class World(dict):
         for key in ("new_ticket_id", "new_ticket_version", "new_day_id", "new_call_id",
                     "new_callback_id", "new_callback_version", "new_audit_id",
                     "new_audit_version", "new_complaint_id", "new_liability_ticket_id",
-                    "new_appealed_ticket_id"):
+                    "new_appealed_ticket_id", "new_draft_id", "new_draft_version",
+                    "new_current_id"):
             self.pop(key, None)
 
     def __missing__(self, key):
@@ -272,6 +316,15 @@ class World(dict):
                     appeal(db.session.get(User, self["appellant_id"]), ticket, "不服")
                 db.session.commit()
                 self[key] = ticket.id
+            elif key in ("new_draft_id", "new_draft_version", "new_current_id"):
+                from ticketing.announcements.operations import create_announcement, publish
+                draft = create_announcement(None, {"title": "草稿", "body": "正文"})
+                if key == "new_current_id":
+                    publish(None, draft)
+                    self["new_current_id"] = draft.id
+                else:
+                    self["new_draft_id"], self["new_draft_version"] = draft.id, draft.version
+                db.session.commit()
             elif key == "new_day_id":
                 calendar = db.session.get(Calendar, self["calendar_id"])
                 n = next(self.counter)
@@ -331,6 +384,15 @@ def _supervision_people() -> dict:
                 Department.code == "operations"))}
 
 
+def _published_announcement() -> int:
+    """A current announcement for every department: anyone who may read them sees it."""
+    from ticketing.announcements.operations import create_announcement, publish
+    announcement = create_announcement(None, {"title": "全员通知", "body": "正文"})
+    publish(None, announcement)
+    db.session.commit()
+    return announcement.id
+
+
 @pytest.fixture
 def world(app):
     from ticketing.tickets.operations import open_ticket
@@ -346,7 +408,10 @@ def world(app):
                "policy_id": db.session.scalar(select(func.min(SlaPolicy.id))),
                "calendar_id": db.session.scalar(select(func.min(Calendar.id))),
                "callback_id": _closed_repair_callback().id,
-               "audit_id": _closed_complaint_audit().id, **_supervision_people()}
+               "audit_id": _closed_complaint_audit().id, **_supervision_people(),
+               "announcement_id": _published_announcement(),
+               "team_id": db.session.scalar(select(Department.id).where(
+                   Department.code == "repair_team_1"))}
         db.session.remove()
     assert ids["policy_id"] and ids["calendar_id"]
     return World(app, ids)
@@ -375,11 +440,18 @@ def _snapshot(app) -> dict:
         liabilities = {row.id: (row.version, row.appealed_at, row.ruled_at)
                        for row in db.session.scalars(select(ComplaintLiability)).unique()}
         rules = db.session.scalar(select(AuditRules.version))
+        from ticketing.announcements.models import Announcement
+        from ticketing.dispatch.models import TeamArea
+        announcements = {a.id: (a.state, a.title, a.version)
+                         for a in db.session.scalars(select(Announcement))}
+        team_areas = sorted(db.session.execute(select(TeamArea.department_id,
+                                                      TeamArea.area)).all())
         db.session.remove()
     return {"tickets": tickets, "history": history, "policies": policies,
             "calendars": calendars, "days": days, "unread": unread, "calls": calls,
             "callbacks": callbacks, "callback_settings": settings, "audits": audits,
-            "liabilities": liabilities, "audit_rules": rules}
+            "liabilities": liabilities, "audit_rules": rules,
+            "announcements": announcements, "team_areas": team_areas}
 
 
 @pytest.mark.parametrize("role", [*DEFAULT_ROLES, ANONYMOUS])
@@ -422,7 +494,8 @@ def test_an_allowed_write_does_change_data(app, client, make_user, world):
     user = make_user("admin", "operations")
     client.post("/login", data={"username": user.username, "password": PASSWORD})
     for method, template, _required, body in ENDPOINTS:
-        if method != "POST" or "notifications" in template or "screen-pop" in template:
+        if method not in ("POST", "PATCH") or "notifications" in template \
+                or "screen-pop" in template:
             continue
         world.fresh()
         path = template.format_map(world)
@@ -444,10 +517,14 @@ def test_the_table_covers_every_route_of_tickets_timers_and_other_areas(app):
                                                "search", "search_api", "calls", "calls_api",
                                                "reports", "reports_api", "callbacks",
                                                "callbacks_api", "audits", "audits_api",
-                                               "analysis", "analysis_api"):
+                                               "analysis", "analysis_api", "dispatch",
+                                               "dispatch_api", "announcements",
+                                               "announcements_api"):
             continue
         path = re.sub(r"<[^>]+>", "<id>", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            if (method, path.replace("/events/<id>", "/events/suspend")) not in covered:
+            path = path.replace("/events/<id>", "/events/suspend").replace(
+                "/actions/<id>", "/actions/publish")
+            if (method, path) not in covered:
                 missing.append(f"{method} {path}")
     assert missing == []

@@ -137,6 +137,10 @@ def _clean_fields(event: str, raw: dict) -> dict:
                 if dept is None or not dept.active:
                     errors[name] = [_("No such department.")]
                     continue
+                if meta.get("kinds") and dept.kind not in meta["kinds"]:
+                    errors[name] = [_("%(department)s is not a field team.",
+                                      department=dept.name)]
+                    continue
             if kind == "user":
                 user = db.session.get(User, value)
                 if user is None or not user.active:
