@@ -23,7 +23,6 @@ LEADS_TO = {"schedule": "scheduled", "publish": "current", "cancel": "cancelled"
 
 def _in_state(board, state) -> dict:
     a = board.draft()
-    path = f"/announcements/{a['id']}"
     steps = {"draft": [], "scheduled": ["schedule"], "current": ["publish"],
              "cancelled": ["cancel"], "revoked": ["publish", "withdraw"],
              "archived": ["publish", "archive"]}[state]
