@@ -16,3 +16,7 @@ tickets_transitioned = _signals.signal("tickets-transitioned")
 ticket_noted = _signals.signal("ticket-noted")
 # sender: the Customer; kwargs: actor, action ("create" / "update"), changes {field: [old, new]}
 customer_changed = _signals.signal("customer-changed")
+# sender: the Callback, done with a reached survey (its scores, result, done_at and
+# department_id set); kwargs: attempt, at, threshold (the settings' threshold it was judged
+# by). Flushed, not yet committed; sent before an unsatisfied survey reopens the ticket.
+survey_recorded = _signals.signal("survey-recorded")

@@ -82,6 +82,8 @@ class Callback(db.Model):
     standard: Mapped[int | None]
     effect: Mapped[int | None]
     comment: Mapped[str] = mapped_column(Text, default="")
+    # The ticket's department when the survey was recorded (the satisfaction report's row).
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     version: Mapped[int] = mapped_column(default=1)
 
     ticket = relationship("Ticket", lazy="joined")

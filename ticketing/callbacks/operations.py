@@ -17,6 +17,7 @@ from ticketing.callbacks.models import (DIMENSIONS, Callback, CallbackAttempt,
 from ticketing.clock import utcnow
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
+from ticketing.signals import survey_recorded
 from ticketing.tickets.models import Ticket
 from ticketing.timers.calendars import business_calendar
 from ticketing.timers.clocks import _timer_row, schedule_timers
@@ -233,13 +234,17 @@ def record_attempt(actor: User, callback: Callback, data: dict,
         callback.result = "satisfied" if attempt.satisfied else "unsatisfied"
         callback.comment = attempt.comment
         callback.status, callback.done_at = "done", now
+        ticket = db.session.get(Ticket, callback.ticket_id)
+        callback.department_id = ticket.department_id if ticket is not None else None
     db.session.flush()
     db.session.expire(callback, ["attempt_rows"])
     if callback.status == "pending":
         schedule_timers([_overdue_timer(callback)])
-    elif reached and not attempt.satisfied:
-        attempt.reopen_event_id = _reopen(actor, callback, attempt)
-        db.session.flush()
+    elif reached:
+        survey_recorded.send(callback, attempt=attempt, at=now, threshold=settings.threshold)
+        if not attempt.satisfied:
+            attempt.reopen_event_id = _reopen(actor, callback, attempt)
+            db.session.flush()
     return attempt
 
 
