@@ -1,5 +1,5 @@
 """Satisfaction report: the satisfaction cube in report_daily (its name is longer than the
-cube column was), and each surveyed callback's department
+cube column was), each surveyed callback's department, and callbacks by due time
 
 Revision ID: b5e8d3a1c9f4
 Revises: fe177a9de18d
@@ -31,6 +31,7 @@ def upgrade():
         batch_op.add_column(sa.Column('department_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_callbacks_department_id_departments'),
                                     'departments', ['department_id'], ['id'])
+        batch_op.create_index('ix_callbacks_due', ['due_at', 'id'], unique=False)
     op.execute(sa.text(
         "UPDATE callbacks SET department_id = (SELECT t.department_id FROM tickets t "
         "WHERE t.id = callbacks.ticket_id) WHERE status = 'done' AND result IS NOT NULL"))
@@ -51,6 +52,7 @@ def downgrade():
         batch_op.create_check_constraint(batch_op.f('ck_report_daily_cube_known'),
                                          _cube_check(OLD_CUBES))
     with op.batch_alter_table('callbacks', schema=None) as batch_op:
+        batch_op.drop_index('ix_callbacks_due')
         batch_op.drop_constraint(batch_op.f('fk_callbacks_department_id_departments'),
                                  type_='foreignkey')
         batch_op.drop_column('department_id')

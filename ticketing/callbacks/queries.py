@@ -51,8 +51,8 @@ def callback_page(*, status=None, kind=None, agent_id=None, ticket_id=None, date
     if ticket_id is not None:
         query = query.where(Callback.ticket_id == ticket_id)
     if department_id is not None:
-        query = query.where(Callback.ticket_id.in_(
-            select(Ticket.id).where(Ticket.department_id == department_id)))
+        query = query.where(select(Ticket.id).where(
+            Ticket.id == Callback.ticket_id, Ticket.department_id == department_id).exists())
     if date_from is not None:
         query = query.where(Callback.created_at >= date_from)
     if date_to is not None:

@@ -264,11 +264,13 @@ def _day_sql(dialect: str, column: str) -> str:
     return f"date({column}, '{int(offset.total_seconds() // 60):+d} minutes')"
 
 
-def _survey_statements(day, cols: str) -> list[str]:
+def _survey_statements(session: Session, day, cols: str) -> list[str]:
     """The satisfaction cube from the done callbacks. The scores are judged against the
     threshold of the callback settings now (a survey's result is the one it was given)."""
-    from ticketing.callbacks.operations import current_settings
-    threshold = int(current_settings().threshold)
+    from ticketing.callbacks.models import CallbackSettings
+    from ticketing.callbacks.operations import DEFAULTS, SETTINGS_ID
+    threshold = int(session.scalar(select(CallbackSettings.threshold).where(
+        CallbackSettings.id == SETTINGS_ID)) or DEFAULTS["threshold"])
     common = (f"INSERT INTO report_daily ({cols}) SELECT 'satisfaction', {day('c.done_at')}, "
               "COALESCE(c.department_id, 0), c.kind, '', '', '', '', '', ")
     source = ("FROM callbacks c WHERE c.status = 'done' AND c.result IS NOT NULL "
@@ -330,7 +332,7 @@ def rebuild_rollups(session: Session | None = None) -> dict:
         "SUM(CASE WHEN k.breached THEN 0 ELSE 1 END) "
         "FROM sla_clocks k JOIN tickets t ON t.id = k.ticket_id "
         "WHERE k.stopped_at IS NOT NULL GROUP BY 2, 3, 4, 10",
-        *_survey_statements(day, cols),
+        *_survey_statements(session, day, cols),
     ]
     for statement in statements:
         session.execute(text(statement))
