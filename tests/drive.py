@@ -44,3 +44,55 @@ class Drive:
         from ticketing.auth.models import Department
         with self.app.app_context():
             return db.session.scalar(select(Department.id).where(Department.code == code))
+
+
+class ClosingDrive(Drive):
+    """Tickets closed and surveyed: what the callback and audit stories share."""
+
+    description = "测试工单"
+
+    def open(self, kind="repair") -> int:
+        from ticketing.tickets.operations import open_ticket
+        with self.app.app_context():
+            ticket = open_ticket(None, kind=kind, caller_phone="13800138000",
+                                 description=self.description)
+            db.session.commit()
+            return ticket.id
+
+    def close(self, ticket_id: int):
+        """Close by the shortest road open to every kind: suspend, then close."""
+        self.fire(ticket_id, "suspend", reason="客户要求")
+        self.fire(ticket_id, "close", note="已处理")
+
+    def ticket(self, ticket_id: int):
+        from ticketing.tickets.models import Ticket
+        with self.app.app_context():
+            ticket = db.session.get(Ticket, ticket_id)
+            db.session.expunge(ticket)
+            return ticket
+
+    def callbacks(self, ticket_id: int) -> list:
+        from ticketing.callbacks.models import Callback
+        with self.app.app_context():
+            rows = db.session.scalars(select(Callback).where(Callback.ticket_id == ticket_id)
+                                      .order_by(Callback.id)).unique().all()
+            for row in rows:
+                db.session.expunge(row)
+            return rows
+
+    def notifications(self, user_id: int, kind: str) -> list:
+        from ticketing.timers.models import Notification
+        with self.app.app_context():
+            return [n.data for n in db.session.scalars(
+                select(Notification).where(Notification.user_id == user_id,
+                                           Notification.kind == kind)
+                .order_by(Notification.id))]
+
+    def history(self, ticket_id: int, event: str) -> list:
+        """[(note, data, actor id)] of the ticket's history rows of this event."""
+        from ticketing.tickets.models import TicketEvent
+        with self.app.app_context():
+            rows = db.session.scalars(select(TicketEvent).where(
+                TicketEvent.ticket_id == ticket_id, TicketEvent.event == event)
+                .order_by(TicketEvent.id)).all()
+            return [(row.note, dict(row.data or {}), row.actor_id) for row in rows]

@@ -3,8 +3,8 @@ import os
 
 from flask import Flask
 
-from ticketing import (auth, callbacks, calls, customers, faults, incidents, main, reports,
-                       search, tickets, timers)
+from ticketing import (analysis, announcements, audits, auth, callbacks, calls, customers,
+                       dispatch, faults, incidents, main, reports, search, tickets, timers)
 from ticketing.apiutil import IdConverter
 from ticketing.cli import register_commands
 from ticketing.config import load_config, persistent_secret_key
@@ -20,8 +20,8 @@ from ticketing.wiring import install as install_wiring
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The areas, in the order their pages, panels and reference data appear.
-AREAS = (main, auth, customers, faults, tickets, timers, callbacks, incidents, calls, search,
-         reports)
+AREAS = (main, auth, customers, faults, tickets, timers, callbacks, audits, analysis,
+         announcements, incidents, dispatch, calls, search, reports)
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -20,6 +20,12 @@ def _nav_for_user():
     return items
 
 
+def _header_notices():
+    if not current_user.is_authenticated:
+        return []
+    return [n for n in (fn(current_user) for fn in wiring().header_notices) if n]
+
+
 def _format_dt(value: datetime | None, fmt: str = "short") -> str:
     if value is None:
         return "—"
@@ -34,4 +40,5 @@ def init_templating(app) -> None:
     @app.context_processor
     def inject():
         locale = get_locale()
-        return {"nav_items": _nav_for_user(), "current_locale": str(locale) if locale else "zh"}
+        return {"nav_items": _nav_for_user(), "current_locale": str(locale) if locale else "zh",
+                "header_notices": _header_notices()}

@@ -25,6 +25,8 @@ class Wiring:
     nav: list[NavItem] = field(default_factory=list)
     # fn(user) -> dict(title, template, context) or None, in the order added.
     home_panels: list[Callable] = field(default_factory=list)
+    # fn(user) -> dict(template, context) or None: a line under every page's header.
+    header_notices: list[Callable] = field(default_factory=list)
     # fn(ticket) / fn(customer) -> dict(title, template, context) or None.
     ticket_sections: list[Callable] = field(default_factory=list)
     customer_sections: list[Callable] = field(default_factory=list)

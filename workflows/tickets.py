@@ -68,8 +68,10 @@ def _text(label: str, required: bool = True) -> dict:
     return {"type": "text", "required": required, "label": label}
 
 
-def _department(label: str) -> dict:
-    return {"type": "department", "required": True, "label": label}
+def _department(label: str, kinds=None) -> dict:
+    """A department field; `kinds`: only departments of these kinds (auth DEPARTMENT_KINDS)."""
+    return {"type": "department", "required": True, "label": label,
+            **({"kinds": list(kinds)} if kinds else {})}
 
 
 def _leaves_of(kind: str) -> list[str]:
@@ -88,6 +90,9 @@ CLOCKS = {
     "complaint_limit": {"kinds": ["complaint"]},
 }
 ALL_CLOCKS = "all"
+
+# Departments that go out to customers' premises: dispatch sends work orders only to them.
+FIELD_TEAM_KINDS = ("repair_team",)
 
 EVENTS: dict[str, dict] = {}
 TRANSITIONS: list[dict] = []
@@ -154,7 +159,7 @@ _rule("issue_work_order", "Issue work order", guards=["customer_verified"],
       effects={"department": "field:department_id", "assignee": None})
 _rule("dispatch", "Dispatch",
       moves=[(["repair_ordered", "repair_dispatched"], "repair_dispatched")],
-      fields={"department_id": _department("Field team"),
+      fields={"department_id": _department("Field team", kinds=FIELD_TEAM_KINDS),
               # Only a member of the chosen team may be given the work order.
               "assignee_id": {"type": "user", "required": False, "label": "Assignee",
                               "member_of": "department_id"}},

@@ -2,7 +2,7 @@
 cube column was), each surveyed callback's department, and callbacks by due time
 
 Revision ID: b5e8d3a1c9f4
-Revises: fe177a9de18d
+Revises: 7137d9ba8682
 Create Date: 2026-12-01 04:40:00.000000
 
 Callbacks surveyed before this revision get their ticket's current department (the best
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b5e8d3a1c9f4'
-down_revision = 'fe177a9de18d'
+down_revision = '7137d9ba8682'
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,7 @@ def test_every_page_has_a_title_and_every_field_a_label(browser, in_app, locale)
     for path in paths + ["/tickets/1", "/tickets?tab=open&sort=deadline", "/call?phone=KH100000",
                          "/admin/users/new", "/admin/roles/new", "/admin/departments/new",
                          "/admin/fault-categories/new", "/sla/policies/new", "/preferences",
-                         "/customers/new", "/no-such-page"]:
+                         "/customers/new", "/announcements/new", "/no-such-page"]:
         browser.goto(path)  # checks title, labels, script errors, no server error
         visited.add(path)
         if path in ("/", "/tickets/1"):

@@ -155,3 +155,110 @@ def test_a_version_conflict_keeps_the_typed_note(browser, in_app, scene):
     browser.submit(page.locator(".ticket-actions").get_by_role("button", name=_("Reply"), exact=True))
     assert _("Consult: reply to relay") in browser.text(".facts")
     assert typed in browser.text(".ticket-timeline")
+
+
+def test_supervisor_opens_the_audit_queue_reviews_an_audit_and_rejects_it(browser, in_app,
+                                                                          scene):
+    _ = scene.words("zh")
+    in_app(scene.person, "supervisor", "supervisor", "supervision", "赵敏")
+    ticket_id, number = in_app(scene.ticket, "complaint", description="维修人员迟到两小时", events=[
+        ("suspend", {"reason": "等待客户"}), ("close", {"note": "已向客户道歉"})])
+
+    browser.login("supervisor")
+    browser.click("link", re.compile(f"^{re.escape(_('Audits'))}"))
+    page = browser.page
+    assert page.get_by_role("heading", name=_("Audit queue"), level=1).is_visible()
+    row = page.locator("table.audits tr", has_text=number)
+    assert _("Complaint") in row.inner_text()
+    with page.expect_navigation():
+        row.get_by_role("link", name=_("Review")).click()
+    browser.check()
+    steps = browser.text("table.steps")
+    assert "已向客户道歉" in steps and _("Close") in steps
+    assert page.get_by_role("heading", name=_("Deadlines")).is_visible()
+    browser.screenshot("journey-audit-review")
+
+    decision = page.locator(".ticket-actions")
+    decision.get_by_label(_("Reject (re-dispatch)")).check()
+    decision.get_by_label(_("Reason (required to reject: the department reads it)")).fill(
+        "道歉不能代替处理，请落实整改")
+    browser.submit(decision.get_by_role("button", name=_("Record the decision")))
+    assert _("Audit rejected: the ticket is re-dispatched.") in browser.flash()
+    assert number not in browser.text("main")
+    browser.goto(f"/tickets/{ticket_id}")
+    assert _("Complaint: with the responsible department") in browser.text(".facts")
+    assert "道歉不能代替处理" in browser.text(".ticket-timeline")
+    browser.screenshot("journey-audit-rejected")
+
+
+def test_dispatcher_assigns_a_work_order_from_the_board(browser, in_app, scene):
+    """Issue 17: the board shows the work order without a team; the dispatcher picks the
+    team and one of its technicians in the row, and the board shows where it went."""
+    _ = scene.words("zh")
+    in_app(scene.person, "dispatcher", "dispatcher", "dispatch", "王建国")
+    in_app(scene.person, "team1", "staff", "repair_team_1", "刘强")
+    in_app(scene.person, "team2", "staff", "repair_team_2", "孙磊")
+    customer_id = in_app(scene.customer, "张三", CALLER, "KH100001")
+    repair = in_app(scene.department_id, "repair")
+    ticket_id, number = in_app(scene.ticket, "repair", customer_id, events=[
+        ("verify_customer", {}), ("classify_fault", {"fault_type": "fibre_cable"}),
+        ("issue_work_order", {"department_id": repair})])
+
+    browser.login("dispatcher")
+    browser.click("link", _("Dispatch board"))
+    page = browser.page
+    assert page.get_by_role("heading", name=_("Dispatch board"), level=1).is_visible()
+    row = page.locator(f"tr[data-ticket='{number}']")
+    assert "朝阳区" in browser.text("main") and _("None yet") in row.inner_text()
+    row.get_by_label(_("Field team")).select_option(label="维修一队")
+    technician = row.get_by_label(_("Technician"))
+    offered = technician.locator("option:not([hidden])").all_inner_texts()
+    assert "刘强" in offered and "孙磊" not in offered, offered  # only the team's members
+    technician.select_option(label="刘强")
+    browser.submit(row.get_by_role("button", name=_("Assign")))
+    assert page.url.endswith("/dispatch")
+    assert number in browser.flash() and "刘强" in browser.flash()
+    row = page.locator(f"tr[data-ticket='{number}']")
+    assert "维修一队" in row.inner_text() and "刘强" in row.inner_text()
+    assert row.get_by_role("button", name=_("Reassign")).is_visible()
+    browser.screenshot("journey-dispatch-board")
+    assert in_app(_state_and_assignee, ticket_id) == ("repair_dispatched", "team1")
+
+
+def _state_and_assignee(ticket_id: int) -> tuple:
+    from ticketing.extensions import db
+    from ticketing.tickets.models import Ticket
+    ticket = db.session.get(Ticket, ticket_id)
+    return ticket.state, ticket.assignee.username if ticket.assignee else None
+
+
+def test_supervisor_publishes_an_announcement_and_an_agent_sees_it(browser, in_app, scene):
+    """Issue 17: a supervisor writes an announcement for the call center and publishes it;
+    an agent sees it on the home page and under the header, a repair technician does not."""
+    _ = scene.words("zh")
+    in_app(scene.person, "supervisor", "supervisor", "supervision", "赵敏")
+    in_app(scene.person, "agent", "agent", "call_center", "李晓东")
+    in_app(scene.person, "team1", "staff", "repair_team_1", "刘强")
+
+    browser.login("supervisor")
+    browser.click("link", _("Announcements"))
+    browser.click("link", _("New announcement"))
+    page = browser.page
+    page.get_by_label(_("Title")).fill("东城区光缆抢修通知")
+    page.get_by_label(_("Content")).fill("东城区和平里街道光缆中断，预计18点恢复，请安抚来电客户。")
+    page.get_by_label("呼叫中心").check()
+    browser.submit(page.get_by_role("button", name=_("Save draft")))
+    assert _("Draft saved.") in browser.flash()
+    browser.submit(page.get_by_role("button", name=_("Publish now")))
+    assert _("Current") in browser.text("h1")
+    browser.logout()
+
+    browser.login("agent")
+    home = browser.text("main")
+    assert "东城区光缆抢修通知" in home and "预计18点恢复" in home and "赵敏" in home
+    assert "东城区光缆抢修通知" in browser.text(".announcement-strip")
+    browser.screenshot("journey-announcement-home")
+    browser.logout()
+
+    browser.login("team1")
+    assert "东城区光缆抢修通知" not in browser.text("body")

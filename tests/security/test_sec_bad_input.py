@@ -13,15 +13,26 @@ WRITES = [("POST", "/api/v1/tokens"), ("POST", "/api/v1/customers"),
           ("POST", "/api/v1/incidents/{incident_id}/links"),
           ("POST", "/api/v1/incidents/{incident_id}/links/{ticket_id}/review"),
           ("POST", "/api/v1/incidents/{incident_id}/clear"),
-          ("POST", "/api/v1/incidents/{incident_id}/release")]
+          ("POST", "/api/v1/incidents/{incident_id}/release"),
+          ("PUT", "/api/v1/audit-rules"), ("POST", "/api/v1/audits/{audit_id}/decision"),
+          ("POST", "/api/v1/tickets/{ticket_id}/liability"),
+          ("POST", "/api/v1/tickets/{ticket_id}/liability/appeal"),
+          ("POST", "/api/v1/tickets/{ticket_id}/liability/ruling"),
+          ("POST", "/api/v1/announcements"),
+          ("PATCH", "/api/v1/announcements/{announcement_id}"),
+          *(("POST", f"/api/v1/announcements/{{announcement_id}}/{action}")
+            for action in ("schedule", "publish", "cancel", "withdraw", "archive"))]
 
 
 @pytest.fixture
 def target(app, as_role):
+    from sqlalchemy import select
+
+    from ticketing.audits.models import Audit
     from ticketing.customers.operations import create_customer
     from ticketing.extensions import db
     from ticketing.incidents.operations import open_incident
-    from ticketing.tickets.operations import open_ticket
+    from ticketing.tickets.operations import fire_event, open_ticket
     _user, headers = as_role("admin", "management")
     with app.app_context():
         customer = create_customer(None, {"account_no": "KH1", "name": "王芳",
@@ -30,8 +41,16 @@ def target(app, as_role):
                              description="坏输入")
         incident = open_incident(None, {"name": "光缆中断", "areas": ["东城区"],
                                         "fault_category": "fibre_cable"})
+        complaint = open_ticket(None, kind="complaint", caller_phone="13800138000",
+                                description="坏输入")
+        fire_event(None, complaint, "suspend", {"reason": "等待"})
+        fire_event(None, complaint, "close", {"note": "结束"})
+        from ticketing.announcements.operations import create_announcement
+        announcement = create_announcement(None, {"title": "坏输入", "body": "正文"})
         db.session.commit()
-        ids = {"customer_id": customer.id, "ticket_id": ticket.id, "incident_id": incident.id}
+        audit_id = db.session.scalar(select(Audit.id).where(Audit.ticket_id == complaint.id))
+        ids = {"customer_id": customer.id, "ticket_id": ticket.id, "incident_id": incident.id,
+               "audit_id": audit_id, "announcement_id": announcement.id}
     return headers, ids
 
 

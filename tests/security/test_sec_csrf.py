@@ -148,6 +148,66 @@ TABLE = {
                                         lambda w: {"phone": "13800138000"}, changes=False),
     ("POST", "/api/v1/notifications/read"): Api("POST", "/api/v1/notifications/read",
                                                 lambda w: {}),
+    # audits and complaint liability (issue 16)
+    ("POST", "/audits/<int:audit_id>/decision"): Form(
+        "/audits/{audit_id}", "/audits/{audit_id}/decision",
+        lambda w: {"decision": "reject", "reason": "处理不当"}),
+    ("POST", "/audits/rules"): Form("/audits/rules", "/audits/rules",
+                                    lambda w: {"sample_percent": "20"}),
+    ("POST", "/tickets/<int:ticket_id>/liability"): Form(
+        "/tickets/{complaint_id}", "/tickets/{complaint_id}/liability",
+        lambda w: {"liability-justified": "no", "liability-note": "不属实"}),
+    ("POST", "/tickets/<int:ticket_id>/liability/appeal"): Form(
+        "/tickets/{liability_ticket_id}", "/tickets/{liability_ticket_id}/liability/appeal",
+        lambda w: {"appeal-reason": "有录音为证"}),
+    ("POST", "/tickets/<int:ticket_id>/liability/ruling"): Form(
+        "/tickets/{appealed_ticket_id}", "/tickets/{appealed_ticket_id}/liability/ruling",
+        lambda w: {"ruling-upheld": "yes"}),
+    ("POST", "/api/v1/audits/<int:audit_id>/decision"): Api(
+        "POST", "/api/v1/audits/{audit_id}/decision", lambda w: {"decision": "pass"}),
+    ("PUT", "/api/v1/audit-rules"): Api("PUT", "/api/v1/audit-rules", lambda w: {
+        "complaints": True, "unsatisfied_callbacks": True, "sla_breaches": False,
+        "sample_percent": 5, "due_minutes": 480, "calendar_id": None,
+        "version": w["rules_version"]}),
+    ("POST", "/api/v1/tickets/<int:ticket_id>/liability"): Api(
+        "POST", "/api/v1/tickets/{complaint_id}/liability",
+        lambda w: {"justified": False, "note": "不属实"}),
+    ("POST", "/api/v1/tickets/<int:ticket_id>/liability/appeal"): Api(
+        "POST", "/api/v1/tickets/{liability_ticket_id}/liability/appeal",
+        lambda w: {"reason": "有录音为证"}),
+    ("POST", "/api/v1/tickets/<int:ticket_id>/liability/ruling"): Api(
+        "POST", "/api/v1/tickets/{appealed_ticket_id}/liability/ruling",
+        lambda w: {"upheld": True}),
+    # dispatch (issue 17): assigning and the team's actions are the ticket event route above
+    ("POST", "/dispatch/teams/<int:team_id>"): Form(
+        "/dispatch/teams/{team_id}", "/dispatch/teams/{team_id}", lambda w: {"areas": "东城区"}),
+    # announcements (issue 17)
+    ("POST", "/announcements/new"): Form("/announcements/new", "/announcements/new", lambda w: {
+        "title": "CSRF 公告", "body": "正文"}),
+    ("POST", "/announcements/<int:announcement_id>/edit"): Form(
+        "/announcements/{announcement_id}", "/announcements/{announcement_id}/edit",
+        lambda w: {"title": "改名公告"}),
+    ("POST", "/announcements/<int:announcement_id>/schedule"): Form(
+        "/announcements/{announcement_id}", "/announcements/{announcement_id}/schedule",
+        lambda w: {"publish_at": "2031-05-06T09:00"}),
+    ("POST", "/announcements/<int:announcement_id>/actions/<action>"): Form(
+        "/announcements/{announcement_id}", "/announcements/{announcement_id}/actions/publish"),
+    ("POST", "/api/v1/announcements"): Api("POST", "/api/v1/announcements", lambda w: {
+        "title": "CSRF 公告", "body": "正文"}),
+    ("PATCH", "/api/v1/announcements/<int:announcement_id>"): Api(
+        "PATCH", "/api/v1/announcements/{announcement_id}",
+        lambda w: {"version": w["announcement_version"], "title": "改名公告"}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/schedule"): Api(
+        "POST", "/api/v1/announcements/{announcement_id}/schedule",
+        lambda w: {"publish_at": "2031-05-06T01:00:00Z"}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/publish"): Api(
+        "POST", "/api/v1/announcements/{announcement_id}/publish", lambda w: {}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/cancel"): Api(
+        "POST", "/api/v1/announcements/{announcement_id}/cancel", lambda w: {}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/withdraw"): Api(
+        "POST", "/api/v1/announcements/{current_announcement_id}/withdraw", lambda w: {}),
+    ("POST", "/api/v1/announcements/<int:announcement_id>/archive"): Api(
+        "POST", "/api/v1/announcements/{current_announcement_id}/archive", lambda w: {}),
 }
 TABLE.update({
     ("PATCH", "/api/v1/incidents/<int:incident_id>"): Refused("PATCH", "/api/v1/incidents/1"),
@@ -190,7 +250,8 @@ EXEMPT = {
 }
 
 # Values of the URL arguments of GET pages (test_every_post_form_carries_its_token).
-PAGE_ARGUMENTS = ("ticket_id", "customer_id", "user_id", "role_id", "policy_id", "calendar_id")
+PAGE_ARGUMENTS = ("ticket_id", "customer_id", "user_id", "role_id", "policy_id", "calendar_id",
+                  "audit_id", "announcement_id", "team_id")
 SKIPPED_PAGES = {"static", "main.health",  # no HTML forms
                  "auth.login",  # redirects once logged in: checked after logging out
                  # Pages of one record merged with their Refused entries: the world has
@@ -223,6 +284,12 @@ def world(app, make_user):
                                     data={"clock": "response", "ticket_number": "X"},
                                     created_at=datetime(2026, 3, 2, tzinfo=timezone.utc)))
         db.session.commit()
+        from ticketing.announcements.operations import create_announcement, publish
+        from ticketing.auth.models import Department
+        draft = create_announcement(None, {"title": "CSRF 草稿", "body": "正文"})
+        current = create_announcement(None, {"title": "CSRF 现行", "body": "正文"})
+        publish(None, current)
+        db.session.commit()
         taken = {tuple(row) for row in db.session.execute(select(
             SlaPolicy.kind, SlaPolicy.priority, SlaPolicy.customer_tier))}
         free = next(scope for scope in product(KINDS, PRIORITIES, TIERS) if scope not in taken)
@@ -234,9 +301,46 @@ def world(app, make_user):
             "policy_id": db.session.scalar(select(SlaPolicy.id).order_by(SlaPolicy.id)),
             "calendar_id": calendar.id, "day_id": day.id,
             "free_scope": dict(zip(("kind", "priority", "customer_tier"), free)),
+            **_supervision_world(other.id),
+            "announcement_id": draft.id, "announcement_version": draft.version,
+            "current_announcement_id": current.id,
+            "team_id": db.session.scalar(select(Department.id).where(
+                Department.code == "repair_team_1")),
         }
         db.session.remove()
     return values
+
+
+def _supervision_world(reviewer_id: int) -> dict:
+    """A closed complaint with its audit; complaints with no liability yet, with a ruling
+    against the admin's department (to appeal), and with that ruling appealed (to rule on):
+    the reviewer is another user, so the admin may rule."""
+    from ticketing.audits.liability import appeal, record_liability
+    from ticketing.audits.models import Audit
+    from ticketing.audits.operations import current_rules
+    from ticketing.auth.models import Department, User
+    from ticketing.tickets.operations import fire_event, open_ticket
+
+    def complaint(closed=False):
+        ticket = open_ticket(None, kind="complaint", caller_phone="13800138000",
+                             description="投诉")
+        if closed:
+            fire_event(None, ticket, "suspend", {"reason": "等待"})
+            fire_event(None, ticket, "close", {"note": "结束"})
+        return ticket
+
+    reviewer = db.session.get(User, reviewer_id)
+    management = db.session.scalar(select(Department.id).where(Department.code == "management"))
+    admin = db.session.scalar(select(User).where(User.username == "csrf_admin"))
+    audited, fresh, ruled, appealed = complaint(True), complaint(), complaint(), complaint()
+    for ticket in (ruled, appealed):
+        record_liability(reviewer, ticket, {"justified": True, "department_id": management,
+                                            "note": "属实"})
+    appeal(admin, appealed, "不服")
+    db.session.commit()
+    audit = db.session.scalars(select(Audit).where(Audit.ticket_id == audited.id)).one()
+    return {"audit_id": audit.id, "complaint_id": fresh.id, "liability_ticket_id": ruled.id,
+            "appealed_ticket_id": appealed.id, "rules_version": current_rules().version}
 
 
 class _Forms(HTMLParser):

@@ -49,13 +49,17 @@ def test_no_route_can_put_patch_or_delete_history(app):
         for method in rule.methods & {"PUT", "PATCH", "DELETE"}:
             writers[(method, rule.rule)] = rule.endpoint
     # A customer patch, which appends a history row (checked below), the callback settings
-    # (not history: one row of configuration) and an open incident's edit (an incident has
-    # no history rows to change).
+    # and the audit rules (not history: one row of configuration each), an open incident's
+    # edit (an incident has no history rows to change) and a draft or scheduled
+    # announcement's edit (likewise).
     assert writers == {("PATCH", "/api/v1/customers/<int:customer_id>"):
                        "customers_api.patch_customer",
                        ("PUT", "/api/v1/callback-settings"): "callbacks_api.put_settings",
+                       ("PUT", "/api/v1/audit-rules"): "audits_api.put_rules",
                        ("PATCH", "/api/v1/incidents/<int:incident_id>"):
-                       "incidents_api.update_incident"}
+                       "incidents_api.update_incident",
+                       ("PATCH", "/api/v1/announcements/<int:announcement_id>"):
+                       "announcements_api.update_announcement"}
     for rule in app.url_map.iter_rules():
         if re.search(r"history|changes", rule.rule):
             assert rule.methods - {"HEAD", "OPTIONS"} == {"GET"}, rule.rule

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from ticketing import create_app
 from ticketing.auth.permissions import DEFAULT_ROLES, default_permissions
+from ticketing.auth.models import Department
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket, TicketEvent
 from ticketing.timers.models import Calendar, CalendarDay, Notification, SlaPolicy
@@ -17,6 +18,7 @@ PASSWORD = "correct-horse-9"
 ANONYMOUS = "anonymous"
 OPEN = "tickets.create"  # /call and opening a ticket check it inside the view
 REPORTS = "reports.view"
+READ, WRITE = "announcements.view", "announcements.manage"
 
 
 # The areas' default grants, read from an app wired as in production (no database needed).
@@ -120,10 +122,87 @@ ENDPOINTS = [
         "version": f.settings_version(), "kinds": ["repair"],
         "due_minutes": {"repair": 300 + f["n"]() % 100}, "retry_minutes": 60,
         "max_attempts": 3, "threshold": 3, "calendar_id": None}),
+    # pages: audits and complaint liability (issue 16)
+    ("GET", "/audits", ("audits.view",), None),
+    ("GET", "/audits?status=done", ("audits.view",), None),
+    ("GET", "/audits/{audit_id}", ("audits.view",), None),
+    ("POST", "/audits/{new_audit_id}/decision", ("audits.decide",), lambda f: {
+        "version": str(f["new_audit_version"]), "decision": "reject", "reason": "处理不当"}),
+    ("GET", "/audits/rules", ("audits.rules",), None),
+    ("POST", "/audits/rules", ("audits.rules",), lambda f: {
+        "version": str(f.rules_version()), "complaints": "y", "sla_breaches": "y",
+        "sample_percent": str(f["n"]() % 50), "due_minutes": "480",
+        "calendar_id": str(f["calendar_id"])}),
+    ("POST", "/tickets/{new_complaint_id}/liability", ("audits.liability",), lambda f: {
+        "liability-version": "0", "liability-justified": "no", "liability-note": "不属实"}),
+    ("POST", "/tickets/{new_liability_ticket_id}/liability/appeal", ("audits.appeal",),
+     lambda f: {"appeal-reason": "有录音为证"}),
+    ("POST", "/tickets/{new_appealed_ticket_id}/liability/ruling", ("audits.liability",),
+     lambda f: {"ruling-upheld": "yes", "ruling-note": "维持"}),
+    # analysis (SPEC §6)
+    ("GET", "/analysis", ("analysis.view",), None),
+    ("GET", "/api/v1/analysis/consults", ("analysis.view",), None),
+    ("GET", "/api/v1/analysis/repair-quality", ("analysis.view",), None),
+    # API: audits and complaint liability
+    ("GET", "/api/v1/audit-rules", ("audits.rules",), None),
+    ("PUT", "/api/v1/audit-rules", ("audits.rules",), lambda f: {
+        "version": f.rules_version(), "complaints": True, "unsatisfied_callbacks": True,
+        "sla_breaches": True, "sample_percent": f["n"]() % 50, "due_minutes": 480,
+        "calendar_id": None}),
+    ("GET", "/api/v1/audits?status=open", ("audits.view",), None),
+    ("GET", "/api/v1/audits/{audit_id}", ("audits.view",), None),
+    ("POST", "/api/v1/audits/{new_audit_id}/decision", ("audits.decide",), lambda f: {
+        "decision": "pass", "version": f["new_audit_version"]}),
+    ("POST", "/api/v1/tickets/{new_complaint_id}/liability", ("audits.liability",),
+     lambda f: {"justified": False, "note": "不属实"}),
+    ("POST", "/api/v1/tickets/{new_liability_ticket_id}/liability/appeal", ("audits.appeal",),
+     lambda f: {"reason": "有录音为证"}),
+    ("POST", "/api/v1/tickets/{new_appealed_ticket_id}/liability/ruling", ("audits.liability",),
+     lambda f: {"upheld": True}),
+    # pages: dispatch (issue 17); assigning is the dispatch event (tickets.dispatch)
+    ("GET", "/dispatch", ("dispatch.board",), None),
+    ("GET", "/dispatch/queue", ("dispatch.queue",), None),
+    ("GET", "/dispatch/teams", ("dispatch.teams",), None),
+    ("GET", "/dispatch/teams/{team_id}", ("dispatch.teams",), None),
+    ("POST", "/dispatch/teams/{team_id}", ("dispatch.teams",),
+     lambda f: {"areas": f"东城区{f['n']()}"}),
+    # API: dispatch
+    ("GET", "/api/v1/dispatch/board", ("dispatch.board",), None),
+    ("GET", "/api/v1/dispatch/teams", ("dispatch.board",), None),
+    ("GET", "/api/v1/dispatch/queue", ("dispatch.queue",), None),
+    # pages: announcements (issue 17)
+    ("GET", "/announcements", (READ,), None),
+    ("GET", "/announcements?state=current&q=通知", (READ,), None),
+    ("GET", "/announcements/{announcement_id}", (READ,), None),
+    ("GET", "/announcements/new", (READ, WRITE), None),
+    ("POST", "/announcements/new", (READ, WRITE), lambda f: {
+        "title": f"公告{f['n']()}", "body": "正文"}),
+    ("POST", "/announcements/{new_draft_id}/edit", (READ, WRITE), lambda f: {
+        "title": f"改名{f['n']()}", "body": "正文", "version": str(f["new_draft_version"])}),
+    ("POST", "/announcements/{new_draft_id}/schedule", (READ, WRITE), lambda f: {
+        "publish_at": "2031-05-06T09:00", "version": str(f["new_draft_version"])}),
+    ("POST", "/announcements/{new_draft_id}/actions/publish", (READ, WRITE), lambda f: {
+        "version": str(f["new_draft_version"])}),
+    ("POST", "/announcements/{new_current_id}/actions/withdraw", (READ, WRITE), lambda f: {}),
+    # API: announcements
+    ("GET", "/api/v1/announcements", (READ,), None),
+    ("GET", "/api/v1/announcements?state=revoked", (READ,), None),
+    ("GET", "/api/v1/announcements/{announcement_id}", (READ,), None),
+    ("POST", "/api/v1/announcements", (WRITE,), lambda f: {
+        "title": f"公告{f['n']()}", "body": "正文"}),
+    ("PATCH", "/api/v1/announcements/{new_draft_id}", (WRITE,), lambda f: {
+        "version": f["new_draft_version"], "title": f"改名{f['n']()}"}),
+    ("POST", "/api/v1/announcements/{new_draft_id}/schedule", (WRITE,), lambda f: {
+        "publish_at": "2031-05-06T01:00:00Z"}),
+    ("POST", "/api/v1/announcements/{new_draft_id}/publish", (WRITE,), lambda f: {}),
+    ("POST", "/api/v1/announcements/{new_draft_id}/cancel", (WRITE,), lambda f: {}),
+    ("POST", "/api/v1/announcements/{new_current_id}/withdraw", (WRITE,), lambda f: {}),
+    ("POST", "/api/v1/announcements/{new_current_id}/archive", (WRITE,), lambda f: {}),
 ]
 
 ALLOWED_STATUS = {("page", "GET"): 200, ("page", "POST"): 302,
-                  ("api", "GET"): 200, ("api", "POST"): 201, ("api", "PUT"): 200}
+                  ("api", "GET"): 200, ("api", "POST"): 201, ("api", "PUT"): 200,
+                  ("api", "PATCH"): 200}
 API_POST_200 = {"/api/v1/screen-pop", "/api/v1/notifications/read"}
 API_GET_400 = {"/api/v1/reports/no-such-report"}  # an unknown report's name is a 400
 
@@ -152,7 +231,9 @@ def _expected(role: str, method: str, path: str, required) -> int:
         if path in API_GET_400:
             return 400
         if method == "POST" and path.split("?")[0] in API_POST_200 or (
-                _kind(path) == "api" and ("/transitions" in path or path.endswith("/link"))):
+                _kind(path) == "api" and ("/transitions" in path or path.endswith(
+                    ("/link", "/decision", "/liability", "/appeal", "/ruling"))
+                                          or path.startswith("/api/v1/announcements/"))):
             return 200
         return ALLOWED_STATUS[(_kind(path), method)]
     return 403
@@ -187,9 +268,19 @@ class World(dict):
             db.session.remove()
         return version
 
+    def rules_version(self) -> int:
+        from ticketing.audits.models import AuditRules
+        with self.app.app_context():
+            version = db.session.get(AuditRules, 1).version
+            db.session.remove()
+        return version
+
     def fresh(self):
         for key in ("new_ticket_id", "new_ticket_version", "new_day_id", "new_call_id",
-                    "new_callback_id", "new_callback_version"):
+                    "new_callback_id", "new_callback_version", "new_audit_id",
+                    "new_audit_version", "new_complaint_id", "new_liability_ticket_id",
+                    "new_appealed_ticket_id", "new_draft_id", "new_draft_version",
+                    "new_current_id"):
             self.pop(key, None)
 
     def __missing__(self, key):
@@ -210,6 +301,31 @@ class World(dict):
                 callback = _closed_repair_callback()
                 self["new_callback_id"], self["new_callback_version"] = (callback.id,
                                                                          callback.version)
+            elif key in ("new_audit_id", "new_audit_version"):
+                audit = _closed_complaint_audit()
+                self["new_audit_id"], self["new_audit_version"] = audit.id, audit.version
+            elif key == "new_complaint_id":
+                self["new_complaint_id"] = _complaint().id
+                db.session.commit()
+            elif key in ("new_liability_ticket_id", "new_appealed_ticket_id"):
+                from ticketing.audits.liability import appeal, record_liability
+                from ticketing.auth.models import User
+                ticket = _complaint()
+                record_liability(db.session.get(User, self["reviewer_id"]), ticket, {
+                    "justified": True, "department_id": self["operations_id"], "note": "属实"})
+                if key == "new_appealed_ticket_id":
+                    appeal(db.session.get(User, self["appellant_id"]), ticket, "不服")
+                db.session.commit()
+                self[key] = ticket.id
+            elif key in ("new_draft_id", "new_draft_version", "new_current_id"):
+                from ticketing.announcements.operations import create_announcement, publish
+                draft = create_announcement(None, {"title": "草稿", "body": "正文"})
+                if key == "new_current_id":
+                    publish(None, draft)
+                    self["new_current_id"] = draft.id
+                else:
+                    self["new_draft_id"], self["new_draft_version"] = draft.id, draft.version
+                db.session.commit()
             elif key == "new_day_id":
                 calendar = db.session.get(Calendar, self["calendar_id"])
                 n = next(self.counter)
@@ -223,6 +339,28 @@ class World(dict):
         return self[key]
 
 
+def _complaint():
+    from ticketing.tickets.operations import open_ticket
+    return open_ticket(None, kind="complaint", caller_phone="13800138000", description="投诉")
+
+
+def _closed_complaint_audit():
+    """A complaint assigned to operations (where the matrix's users are), closed: its audit,
+    committed."""
+    from ticketing.audits.models import Audit
+    from ticketing.auth.models import Department
+    from ticketing.tickets.operations import fire_event
+    ticket = _complaint()
+    fire_event(None, ticket, "send_to_inspection", {})
+    fire_event(None, ticket, "analyse", {"note": "属实"})
+    fire_event(None, ticket, "assign", {"department_id": db.session.scalar(
+        select(Department.id).where(Department.code == "operations"))})
+    fire_event(None, ticket, "suspend", {"reason": "等待"})
+    fire_event(None, ticket, "close", {"note": "已处理"})
+    db.session.commit()
+    return db.session.scalars(select(Audit).where(Audit.ticket_id == ticket.id)).one()
+
+
 def _closed_repair_callback():
     """A repair closed (suspend, close): its callback task, committed."""
     from ticketing.callbacks.models import Callback
@@ -232,6 +370,28 @@ def _closed_repair_callback():
     fire_event(None, ticket, "close", {"note": "已处理"})
     db.session.commit()
     return db.session.scalars(select(Callback).where(Callback.ticket_id == ticket.id)).one()
+
+
+def _supervision_people() -> dict:
+    """The first reviewer of the liability rulings (never the one asking), and a member of
+    the responsible department who appeals the ones to rule on."""
+    from ticketing.auth.models import Department
+    from ticketing.auth.operations import create_user
+    reviewer = create_user("first_reviewer", PASSWORD, ["supervisor"], "supervision")
+    appellant = create_user("appellant", PASSWORD, ["staff"], "operations")
+    db.session.commit()
+    return {"reviewer_id": reviewer.id, "appellant_id": appellant.id,
+            "operations_id": db.session.scalar(select(Department.id).where(
+                Department.code == "operations"))}
+
+
+def _published_announcement() -> int:
+    """A current announcement for every department: anyone who may read them sees it."""
+    from ticketing.announcements.operations import create_announcement, publish
+    announcement = create_announcement(None, {"title": "全员通知", "body": "正文"})
+    publish(None, announcement)
+    db.session.commit()
+    return announcement.id
 
 
 @pytest.fixture
@@ -248,7 +408,11 @@ def world(app):
                "unknown_report": "no-such-report",
                "policy_id": db.session.scalar(select(func.min(SlaPolicy.id))),
                "calendar_id": db.session.scalar(select(func.min(Calendar.id))),
-               "callback_id": _closed_repair_callback().id}
+               "callback_id": _closed_repair_callback().id,
+               "audit_id": _closed_complaint_audit().id, **_supervision_people(),
+               "announcement_id": _published_announcement(),
+               "team_id": db.session.scalar(select(Department.id).where(
+                   Department.code == "repair_team_1"))}
         db.session.remove()
     assert ids["policy_id"] and ids["calendar_id"]
     return World(app, ids)
@@ -271,10 +435,24 @@ def _snapshot(app) -> dict:
         callbacks = {c.id: (c.status, c.attempts, c.agent_id, c.version)
                      for c in db.session.scalars(select(Callback)).unique()}
         settings = db.session.scalar(select(CallbackSettings.version))
+        from ticketing.audits.models import Audit, AuditRules, ComplaintLiability
+        audits = {a.id: (a.status, a.decision, a.version)
+                  for a in db.session.scalars(select(Audit)).unique()}
+        liabilities = {row.id: (row.version, row.appealed_at, row.ruled_at)
+                       for row in db.session.scalars(select(ComplaintLiability)).unique()}
+        rules = db.session.scalar(select(AuditRules.version))
+        from ticketing.announcements.models import Announcement
+        from ticketing.dispatch.models import TeamArea
+        announcements = {a.id: (a.state, a.title, a.version)
+                         for a in db.session.scalars(select(Announcement))}
+        team_areas = sorted(db.session.execute(select(TeamArea.department_id,
+                                                      TeamArea.area)).all())
         db.session.remove()
     return {"tickets": tickets, "history": history, "policies": policies,
             "calendars": calendars, "days": days, "unread": unread, "calls": calls,
-            "callbacks": callbacks, "callback_settings": settings}
+            "callbacks": callbacks, "callback_settings": settings, "audits": audits,
+            "liabilities": liabilities, "audit_rules": rules,
+            "announcements": announcements, "team_areas": team_areas}
 
 
 @pytest.mark.parametrize("role", [*DEFAULT_ROLES, ANONYMOUS])
@@ -313,10 +491,12 @@ def test_every_ticket_and_timer_route_allows_exactly_the_roles_holding_its_permi
 
 def test_an_allowed_write_does_change_data(app, client, make_user, world):
     """The snapshot sees the writes the matrix refuses (so "changed nothing" means something)."""
-    user = make_user("admin", "management")
+    # In the department the liability rulings name, so the admin's appeal is the department's.
+    user = make_user("admin", "operations")
     client.post("/login", data={"username": user.username, "password": PASSWORD})
     for method, template, _required, body in ENDPOINTS:
-        if method != "POST" or "notifications" in template or "screen-pop" in template:
+        if method not in ("POST", "PATCH") or "notifications" in template \
+                or "screen-pop" in template:
             continue
         world.fresh()
         path = template.format_map(world)
@@ -337,10 +517,15 @@ def test_the_table_covers_every_route_of_tickets_timers_and_other_areas(app):
         if rule.endpoint.split(".")[0] not in ("tickets", "tickets_api", "timers", "timers_api",
                                                "search", "search_api", "calls", "calls_api",
                                                "reports", "reports_api", "callbacks",
-                                               "callbacks_api"):
+                                               "callbacks_api", "audits", "audits_api",
+                                               "analysis", "analysis_api", "dispatch",
+                                               "dispatch_api", "announcements",
+                                               "announcements_api"):
             continue
         path = re.sub(r"<[^>]+>", "<id>", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            if (method, path.replace("/events/<id>", "/events/suspend")) not in covered:
+            path = path.replace("/events/<id>", "/events/suspend").replace(
+                "/actions/<id>", "/actions/publish")
+            if (method, path) not in covered:
                 missing.append(f"{method} {path}")
     assert missing == []

@@ -21,9 +21,12 @@ def world(app):
     from ticketing.customers.operations import create_customer
     from ticketing.extensions import db
     from ticketing.tickets.operations import open_ticket
+    from ticketing.announcements.operations import create_announcement, publish
     with app.app_context():
         create_customer(None, {"account_no": "KH1", "name": "王芳", "phones": ["13800138000"]})
         open_ticket(None, kind="consult", caller_phone="13800138000", description="模糊测试")
+        create_announcement(None, {"title": "草稿", "body": "正文"})
+        publish(None, create_announcement(None, {"title": "现行", "body": "正文"}))
         db.session.commit()
 
 
@@ -78,6 +81,7 @@ EXPECTED_REFUSALS = {
     "POST /api/v1/customers": {"account_no"},         # taken by an earlier example
     "POST /api/v1/tickets": {"customer_id", "call_id"},  # no such customer or call / neither
     "POST /api/v1/screen-pop": set(),
+    "POST /api/v1/announcements": {"department_ids"},  # no such department
 }
 
 
@@ -126,9 +130,21 @@ def test_every_409_body_is_described_by_the_documented_error_schema(app, client,
         client.post(f"/api/v1/tickets/{ticket_id}/transitions", headers=headers,
                     json={"event": "issue_work_order", "version": version}),
     ]
+    from ticketing.announcements.operations import cancel, create_announcement
+    with app.app_context():
+        cancelled = create_announcement(None, {"title": "取消", "body": "正文"})
+        cancel(None, cancelled)
+        db.session.commit()
+        announcement_id = cancelled.id
+    answers += [
+        client.post(f"/api/v1/announcements/{announcement_id}/publish", headers=headers,
+                    json={}),
+        client.patch(f"/api/v1/announcements/{announcement_id}", headers=headers,
+                     json={"version": 99, "title": "x"}),
+    ]
     codes = set()
     for response in answers:
         assert response.status_code in (400, 409), response.get_data(True)
         jsonschema_rs.validate(error_schema, response.get_json())
         codes.add(response.get_json()["error"])
-    assert {"stale_version", "event_not_allowed"} <= codes, codes
+    assert {"stale_version", "event_not_allowed", "announcement_state"} <= codes, codes

@@ -6,6 +6,7 @@ import threading
 import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 
@@ -629,3 +630,32 @@ def test_resume_is_available_exactly_when_the_ticket_knows_where_it_left():
     assert "resume" not in ticket_workflow.unavailable_events(ticket("suspended"))
     lost = ticket("suspended", suspended_from=None)
     assert ticket_workflow.unavailable_events(lost)["resume"][1] == ["returns_to_suspended_from"]
+
+
+@pytest.mark.parametrize("event, fields", [
+    ("suspend", {"reason": "r"}), ("release_incident", {"note": "n"}), ("resume", {}),
+    ("verify_customer", {}), ("close", {"note": "n"})])
+def test_outcomes_of_a_batch_are_each_subjects_own(event, fields):
+    """Shared dry runs (events whose guards read only the fields) give every subject the
+    outcome it would get alone, or refuse the same way."""
+    subjects = [SimpleNamespace(state=state, kind=kind, customer_id=customer,
+                                customer_verified_at=None, suspended_from=came_from,
+                                assignee_id=None)
+                for state, kind, customer, came_from in [
+                    ("consult_new", "consult", None, None),
+                    ("suspended", "repair", 5, "repair_working"),
+                    ("suspended", "consult", None, "consult_handling"),
+                    ("repair_new", "repair", 7, None), ("consult_new", "consult", 3, None)]]
+
+    def alone(subject):
+        try:
+            outcome = ticket_workflow.outcome(subject, event, **fields)
+            return outcome.state, outcome.suspended_from
+        except WorkflowError as error:
+            return type(error)
+
+    expected = [alone(s) for s in subjects]
+    allowed = [s for s, e in zip(subjects, expected) if isinstance(e, tuple)]
+    got = [(o.state, o.suspended_from)
+           for o in ticket_workflow.outcomes(allowed, event, **fields)]
+    assert got == [e for e in expected if isinstance(e, tuple)]

@@ -17,7 +17,7 @@ from ticketing.callbacks.models import (DIMENSIONS, Callback, CallbackAttempt,
 from ticketing.clock import utcnow
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
-from ticketing.signals import survey_recorded
+from ticketing.signals import callback_surveyed
 from ticketing.tickets.models import Ticket
 from ticketing.timers.calendars import business_calendar
 from ticketing.timers.clocks import _timer_row, schedule_timers
@@ -240,11 +240,12 @@ def record_attempt(actor: User, callback: Callback, data: dict,
     db.session.expire(callback, ["attempt_rows"])
     if callback.status == "pending":
         schedule_timers([_overdue_timer(callback)])
-    elif reached:
-        survey_recorded.send(callback, attempt=attempt, at=now, threshold=settings.threshold)
-        if not attempt.satisfied:
-            attempt.reopen_event_id = _reopen(actor, callback, attempt)
-            db.session.flush()
+    elif reached and not attempt.satisfied:
+        attempt.reopen_event_id = _reopen(actor, callback, attempt)
+        db.session.flush()
+    if reached:
+        callback_surveyed.send(callback, actor=actor, attempt=attempt, at=now,
+                               threshold=settings.threshold)
     return attempt
 
 
@@ -266,11 +267,11 @@ def _reopen(actor: User, callback: Callback, attempt: CallbackAttempt) -> int | 
 
 # -- overdue escalation (the sweep) --------------------------------------------------------
 
-def escalation_recipients() -> list[int]:
-    """Active users whose roles hold callbacks.escalations (the callback team's leads), by the
-    timers area's recipient rule `anyone_with:<permission>`."""
+def escalation_recipients(permission: str = ESCALATION_PERMISSION) -> list[int]:
+    """Active users whose roles hold `permission` (callbacks.escalations: the callback team's
+    leads), by the timers area's recipient rule `anyone_with:<permission>`."""
     from ticketing.timers.handlers import Recipients
-    rule = f"anyone_with:{ESCALATION_PERMISSION}"
+    rule = f"anyone_with:{permission}"
     recipients = Recipients()
     recipients.want(rule, None, None)
     recipients.load()

@@ -9,7 +9,7 @@ so the sums follow exactly the committed tickets.
 Append-only cubes: `repairs` counts each report_repaired event (a reopened repair reported
 again counts again), `sla` each SLA clock when it stops (a stopped clock never changes),
 `satisfaction` each callback survey when it is recorded (the callbacks area's
-survey_recorded signal: a done callback never changes).
+callback_surveyed signal: a done callback never changes).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ticketing.extensions import db
 from ticketing.reports.models import KEY_COLUMNS, ReportDaily, ReportTicketFact
-from ticketing.signals import survey_recorded, ticket_opened, tickets_transitioned
+from ticketing.signals import callback_surveyed, ticket_opened, tickets_transitioned
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _TICKETS, _REPAIRS, _CLOCKS = "reports.tickets", "reports.repairs", "reports.clocks"
@@ -100,7 +100,7 @@ def _on_clock_stopped(clock, value, oldvalue, _initiator) -> None:
         db.session.info.setdefault(_CLOCKS, {})[id(clock)] = clock
 
 
-def _on_survey_recorded(callback, *, threshold: int, **_kwargs) -> None:
+def _on_callback_surveyed(callback, *, threshold: int, **_kwargs) -> None:
     db.session.info.setdefault(_SURVEYS, {})[id(callback)] = (callback, threshold)
 
 
@@ -355,7 +355,7 @@ def connect_rollups() -> None:
     from ticketing.timers.models import SlaClock
     ticket_opened.connect(_on_ticket_opened, weak=False)
     tickets_transitioned.connect(_on_tickets_transitioned, weak=False)
-    survey_recorded.connect(_on_survey_recorded, weak=False)
+    callback_surveyed.connect(_on_callback_surveyed, weak=False)
     event.listen(SlaClock.stopped_at, "set", _on_clock_stopped)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_soft_rollback", _forget)

@@ -14,7 +14,7 @@ from ticketing.tickets.labels import (CHANNEL_LABELS, FIELD_LABELS, KIND_LABELS,
 from ticketing.tickets.models import CHANNELS, PRIORITIES
 from ticketing.tickets.operations import TEXT_LIMIT
 from ticketing.wiring import wiring
-from workflows.tickets import EVENTS, KINDS
+from workflows.tickets import EVENTS, FIELD_TEAM_KINDS, KINDS
 
 from wtforms.fields.choices import SelectChoice
 from wtforms.fields.choices import SelectChoice as choice  # WTForms 3.3: no bare tuples
@@ -110,9 +110,10 @@ def _form_class(event: str) -> type:
     return _FORM_CLASSES[event]
 
 
-# Events whose department is a field team: their list offers only those departments.
-FIELD_TEAM_EVENTS = ("dispatch",)
-FIELD_TEAM_KINDS = ("repair_team",)
+# Events whose department is a field team: their list offers only those departments (the
+# workflow's data says which: a department field with `kinds`; fire_event refuses others).
+FIELD_TEAM_EVENTS = tuple(name for name, meta in EVENTS.items()
+                          if any(f.get("kinds") for f in meta["fields"].values()))
 
 
 def _department_choices(field_teams: bool = False) -> list:

@@ -61,6 +61,8 @@ EVENT_LABELS = {
     "sla_warning": _l("SLA deadline approaching"),
     "escalated": _l("Escalated"),
     "repeat_call": _l("Repeat call"),
+    "audit_passed": _l("Audit passed"),
+    "audit_rejected": _l("Audit rejected"),
 }
 
 FIELD_LABELS = {

@@ -44,6 +44,8 @@ class Ticket(db.Model):
         # "mine": assigned to me / opened by me (two branches, see queries._newest_first).
         Index("ix_tickets_assignee_created", "assignee_id", "created_at", "id"),
         Index("ix_tickets_created_by_created", "created_by_id", "created_at", "id"),
+        # The dispatch board: open work orders of one state, oldest first (issue 17).
+        Index("ix_tickets_state_created", "state", "created_at", "id"),
         # "unassigned": the department's tickets nobody holds.
         Index("ix_tickets_department_unassigned", "department_id", "created_at", "id",
               sqlite_where=text("assignee_id IS NULL"),

@@ -137,6 +137,10 @@ def _clean_fields(event: str, raw: dict) -> dict:
                 if dept is None or not dept.active:
                     errors[name] = [_("No such department.")]
                     continue
+                if meta.get("kinds") and dept.kind not in meta["kinds"]:
+                    errors[name] = [_("%(department)s is not a field team.",
+                                      department=dept.name)]
+                    continue
             if kind == "user":
                 user = db.session.get(User, value)
                 if user is None or not user.active:
@@ -251,7 +255,7 @@ def fire_events(actor, tickets: list[Ticket], event: str, fields: dict | None = 
     data = ({k: v for k, v in clean.items() if k != "note"} | ({"system": True} if system else {})
             | (links or {}))
     # Every ticket's guards are asked before the first one changes.
-    outcomes = [ticket_workflow.outcome(ticket, event, **clean) for ticket in tickets]
+    outcomes = ticket_workflow.outcomes(tickets, event, **clean)
     transitions = []
     for ticket, outcome in zip(tickets, outcomes):
         from_state = ticket.state

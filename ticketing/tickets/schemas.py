@@ -230,7 +230,9 @@ def _event_field_specs() -> dict:
     specs: dict = {}
     for meta in EVENTS.values():
         for name, field in meta["fields"].items():
-            kind = {k: v for k, v in field.items() if k not in ("required", "label")}
+            # kinds narrows which departments an event accepts (fire_event checks it), not
+            # what the field is.
+            kind = {k: v for k, v in field.items() if k not in ("required", "label", "kinds")}
             if specs.setdefault(name, kind) != kind:
                 raise ValueError(f"event field {name} has two meanings: {specs[name]}, {kind}")
     return specs

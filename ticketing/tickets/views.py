@@ -20,6 +20,7 @@ from ticketing.customers.operations import (customers_by_phone_or_account,
                                             looks_like_account_no, normalise_phone)
 from ticketing.errors import ApiError, Conflict
 from ticketing.extensions import SHORT_DATETIME, db
+from ticketing.security import safe_next
 from ticketing.tickets import labels, queries
 from ticketing.tickets.forms import NewTicketForm, choice, event_form
 from ticketing.tickets.models import Ticket
@@ -320,6 +321,8 @@ def fire(ticket_id: int, event: str):
         return _render_ticket(_visible_ticket(ticket_id), failed=(event, form), status=400)
     moved = _moved_message(ticket, before)
     flash(moved or _("%(action)s: done.", action=labels.event_label(event)), "success")
+    if request.form.get("next"):  # a list that offers the action (the dispatch board)
+        return redirect(safe_next(request.form.get("next"), url_for("main.home")))
     if not can_view_ticket(current_user, ticket):
         return redirect(url_for("main.home"))  # it went where this user cannot follow
     return redirect(url_for("tickets.detail", ticket_id=ticket.id))

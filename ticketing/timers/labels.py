@@ -33,6 +33,8 @@ def notification_message(notification) -> str:
                  number=number, clock=clock, level=data.get("level", "?"))
     if notification.kind == "callback_overdue":
         return _("Ticket %(number)s: its callback is overdue.", number=number)
+    if notification.kind == "audit_overdue":
+        return _("Ticket %(number)s: its audit is overdue.", number=number)
     if notification.kind == "assigned":
         return _("Ticket %(number)s was assigned to you.", number=number)
     return str(data.get("message") or notification.kind)

@@ -1,0 +1,310 @@
+"""Audit operations (SPEC §6). They flush, never commit: the request, or the sweep, that calls
+them commits once. An audit is made by a tickets_transitioned receiver when a closing is
+selected, and by a callback_surveyed receiver when a survey is unsatisfied, so it commits
+with the closing or the survey that selected it; a reject reopens the ticket through the
+workflow's `reopen` event, so the decision, the reopening and its history row (linking the
+audit) commit together."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import lazyload
+
+from ticketing.audits.models import Audit, AuditRules
+from ticketing.audits.sampling import sampled
+from ticketing.auth.models import User
+from ticketing.callbacks.models import Callback
+from ticketing.callbacks.operations import business_due, escalation_recipients
+from ticketing.clock import utcnow
+from ticketing.errors import Conflict, InvalidInput
+from ticketing.extensions import db
+from ticketing.signals import ticket_noted
+from ticketing.tickets.models import Ticket, TicketEvent
+from ticketing.timers.clocks import _timer_row, schedule_timers
+from ticketing.timers.models import Calendar, Notification, SlaClock
+
+OVERDUE = "audit_overdue"  # the timer kind, and the notification kind
+ESCALATION_PERMISSION = "audits.escalations"
+RULES_ID = 1
+DEFAULTS = {"complaints": True, "unsatisfied_callbacks": True, "sla_breaches": True,
+            "sample_percent": 10, "due_minutes": 960}
+MAX_MINUTES = 60 * 24 * 30  # a month of business minutes
+REASON_LIMIT = 4000
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+def _default_calendar_id() -> int | None:
+    return db.session.scalar(select(func.min(Calendar.id)))
+
+
+def ensure_audit_rules() -> list[str]:
+    """Reference data: the rules row with the defaults, if there is none."""
+    if db.session.get(AuditRules, RULES_ID) is not None:
+        return []
+    db.session.add(AuditRules(id=RULES_ID, **DEFAULTS, calendar_id=_default_calendar_id()))
+    db.session.flush()
+    return ["audit rules"]
+
+
+def current_rules() -> AuditRules:
+    """The rules row; the defaults (not saved, version 0) before `ticketing init`."""
+    row = db.session.get(AuditRules, RULES_ID)
+    if row is None:
+        row = AuditRules(id=RULES_ID, version=0, calendar_id=_default_calendar_id(), **DEFAULTS)
+    return row
+
+
+def save_rules(data: dict, expected_version: int) -> AuditRules:
+    """Replace the rules; a new version draws a new sample. 400 on invalid values, 409 if
+    someone saved since `expected_version`."""
+    row = db.session.get(AuditRules, RULES_ID)
+    current_version = row.version if row is not None else 0
+    if expected_version != current_version:
+        raise Conflict("stale_version", _("Someone else changed the audit rules after you "
+                                          "read them; reload and try again."),
+                       current_version=current_version)
+    errors: dict[str, list[str]] = {}
+    if not 0 <= data["sample_percent"] <= 100:
+        errors["sample_percent"] = [_("Give a share from 0 to 100 per cent.")]
+    if not 1 <= data["due_minutes"] <= MAX_MINUTES:
+        errors["due_minutes"] = [_("Give the business minutes an audit may take (1 to "
+                                   "%(max)s).", max=MAX_MINUTES)]
+    calendar_id = data.get("calendar_id")
+    if calendar_id is not None and db.session.get(Calendar, calendar_id) is None:
+        errors["calendar_id"] = [_("No such calendar.")]
+    if errors:
+        raise InvalidInput(errors)
+    if row is None:
+        row = AuditRules(id=RULES_ID)
+        db.session.add(row)
+    for name in ("complaints", "unsatisfied_callbacks", "sla_breaches", "sample_percent",
+                 "due_minutes"):
+        setattr(row, name, data[name])
+    row.calendar_id = calendar_id if calendar_id is not None else _default_calendar_id()
+    row.updated_at = utcnow()
+    db.session.flush()
+    return row
+
+
+# -- selection -----------------------------------------------------------------------------
+
+def _chunks(ids: list[int], size: int = 500):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _breached(tickets: list[Ticket], at: datetime) -> set[int]:
+    """The tickets that missed a deadline of their current handling round: flagged, or
+    still running past due (one query per 500 tickets)."""
+    running_late = and_(SlaClock.stopped_at.is_(None), SlaClock.paused_at.is_(None),
+                        SlaClock.due_at < at)
+    rounds = {t.id: t.reopen_count for t in tickets}
+    found = set()
+    for ids in _chunks(list(rounds)):
+        found.update(ticket_id for ticket_id, round_ in db.session.execute(
+            select(SlaClock.ticket_id, SlaClock.round).where(
+                SlaClock.ticket_id.in_(ids), or_(SlaClock.breached.is_(True), running_late)))
+            if rounds[ticket_id] == round_)
+    return found
+
+
+def _had_unsatisfied_callback(tickets: list[Ticket]) -> set[int]:
+    # A callback is made at a closing: before the first reopening there is none to look for.
+    ids = [t.id for t in tickets if t.reopen_count]
+    found = set()
+    for chunk in _chunks(ids):
+        found.update(db.session.scalars(select(Callback.ticket_id).where(
+            Callback.ticket_id.in_(chunk), Callback.result == "unsatisfied")))
+    return found
+
+
+def closing_reasons(tickets: list[Ticket], rules: AuditRules,
+                    at: datetime) -> dict[int, list[str]]:
+    """{ticket id: the rules that select its closing, in REASONS order}; the sample only
+    draws from the tickets no other rule selected."""
+    unsatisfied = _had_unsatisfied_callback(tickets) if rules.unsatisfied_callbacks else set()
+    breached = _breached(tickets, at) if rules.sla_breaches else set()
+    selected = {}
+    for ticket in tickets:
+        reasons = []
+        if rules.complaints and ticket.kind == "complaint":
+            reasons.append("complaint")
+        if ticket.id in unsatisfied:
+            reasons.append("unsatisfied_callback")
+        if ticket.id in breached:
+            reasons.append("sla_breach")
+        if not reasons and sampled(ticket.id, rules.version, rules.sample_percent):
+            reasons.append("sample")
+        selected[ticket.id] = reasons
+    return selected
+
+
+def _overdue_timer(audit: Audit) -> dict:
+    return _timer_row(kind=OVERDUE, due_at=audit.due_at, ticket_id=audit.ticket_id,
+                      dedupe_key=f"audit:{audit.id}", data={"audit_id": audit.id},
+                      created_at=audit.created_at)
+
+
+def _create(ticket: Ticket, *, round_: int, trigger: str, reasons: list[str],
+            rules: AuditRules, at: datetime, callback_id: int | None = None) -> Audit:
+    return _create_many([(ticket, round_, reasons, callback_id)], trigger=trigger,
+                        rules=rules, at=at)[0]
+
+
+def _create_many(items, *, trigger: str, rules: AuditRules, at: datetime) -> list[Audit]:
+    """Audits of (ticket, round, reasons, callback id) items, with their overdue timers: one
+    flush and one timer insert for all."""
+    due_at = business_due(rules, at, rules.due_minutes)
+    audits = [Audit(ticket_id=ticket.id, round=round_, trigger=trigger,
+                    reasons=",".join(reasons), rule_version=rules.version,
+                    callback_id=callback_id, status="open", created_at=at, due_at=due_at)
+              for ticket, round_, reasons, callback_id in items]
+    db.session.add_all(audits)
+    db.session.flush()
+    schedule_timers([_overdue_timer(audit) for audit in audits])
+    return audits
+
+
+def _audit_of(ticket_id: int, round_: int, trigger: str) -> Audit | None:
+    return db.session.scalar(select(Audit).where(
+        Audit.ticket_id == ticket_id, Audit.round == round_, Audit.trigger == trigger))
+
+
+def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs) -> None:
+    """A closing the rules select gets its audit in the closing's own unit of work (a batch
+    of closings, an incident's release: a few queries for all of them)."""
+    closed = [t.ticket for t in transitions if t.to_state == "closed"]
+    if not closed:
+        return
+    rules = current_rules()
+    reasons = closing_reasons(closed, rules, at)
+    selected = [ticket for ticket in closed if reasons[ticket.id]]
+    if not selected:
+        return
+    audited = set()
+    for ids in _chunks([t.id for t in selected]):
+        audited.update((ticket_id, round_) for ticket_id, round_ in db.session.execute(
+            select(Audit.ticket_id, Audit.round).where(Audit.ticket_id.in_(ids),
+                                                       Audit.trigger == "closing")))
+    _create_many([(ticket, ticket.reopen_count, reasons[ticket.id], None)
+                  for ticket in selected if (ticket.id, ticket.reopen_count) not in audited],
+                 trigger="closing", rules=rules, at=at)
+
+
+def on_callback_surveyed(callback: Callback, *, at: datetime, **_kwargs) -> None:
+    """An unsatisfied survey puts its round under audit in the survey's unit of work: the
+    open audit of that closing gains the reason, else a new audit is made."""
+    rules = current_rules()
+    if callback.result != "unsatisfied" or not rules.unsatisfied_callbacks:
+        return
+    open_audit = db.session.scalar(select(Audit).where(
+        Audit.ticket_id == callback.ticket_id, Audit.round == callback.round,
+        Audit.status == "open").order_by(Audit.id).limit(1))
+    if open_audit is not None:
+        if "unsatisfied_callback" not in open_audit.reason_list:
+            open_audit.reasons = ",".join(r for r in ("complaint", "unsatisfied_callback",
+                                                      "sla_breach", "sample")
+                                          if r in open_audit.reason_list
+                                          or r == "unsatisfied_callback")
+            open_audit.callback_id = callback.id
+            db.session.flush()
+        return
+    if _audit_of(callback.ticket_id, callback.round, "callback") is not None:
+        return
+    ticket = db.session.get(Ticket, callback.ticket_id)
+    _create(ticket, round_=callback.round, trigger="callback",
+            reasons=["unsatisfied_callback"], rules=rules, at=at, callback_id=callback.id)
+
+
+# -- the decision --------------------------------------------------------------------------
+
+def stale_audit(audit: Audit) -> Conflict:
+    return Conflict("stale_version", _("Someone else changed this audit after you opened it; "
+                                       "reload and try again."),
+                    current_version=audit.version)
+
+
+def decide(actor: User, audit: Audit, decision: str, reason: str,
+           expected_version: int | None = None) -> Audit:
+    """Pass or reject an open audit. A reject needs a reason and reopens the ticket (the
+    workflow's `reopen`, its history row linking the audit); a ticket reopened already (by
+    its callback) gets the rejection as a note in its history instead.
+
+    409: the audit is done (audit_done) or changed since `expected_version`; 400: an unknown
+    decision, a reject without a reason."""
+    if expected_version is not None and expected_version != audit.version:
+        raise stale_audit(audit)
+    if audit.status != "open":
+        raise Conflict("audit_done", _("This audit is finished (%(decision)s); a decision "
+                                       "cannot be changed.",
+                                       decision=decision_label(audit.decision)))
+    reason = (reason or "").strip()
+    errors = {}
+    if decision not in ("pass", "reject"):
+        errors["decision"] = [_("Choose pass or reject.")]
+    if decision == "reject" and not reason:
+        errors["reason"] = [_("Give the reason for the rejection: the handling department "
+                              "reads it.")]
+    if len(reason) > REASON_LIMIT:
+        errors["reason"] = [_("At most %(n)d characters.", n=REASON_LIMIT)]
+    if errors:
+        raise InvalidInput(errors)
+    now = utcnow()
+    ticket = db.session.get(Ticket, audit.ticket_id)
+    if decision == "reject" and ticket.state == "closed":
+        from ticketing.tickets.operations import fire_event
+        text = _("Audit rejected: %(reason)s", reason=reason)[:REASON_LIMIT]
+        history = fire_event(actor, ticket, "reopen", {"reason": text},
+                             links={"audit_id": audit.id})
+    else:
+        event = "audit_rejected" if decision == "reject" else "audit_passed"
+        history = TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.id, event=event,
+                              from_state=ticket.state, to_state=ticket.state, note=reason,
+                              data={"audit_id": audit.id})
+        db.session.add(history)
+        db.session.flush()
+        ticket_noted.send(ticket, actor=actor, at=now, history=history)
+    # One change of the audit (one version step), after the history row it links.
+    audit.status, audit.decision, audit.reason = "done", decision, reason
+    audit.decided_by_id, audit.decided_at, audit.event_id = actor.id, now, history.id
+    db.session.flush()
+    db.session.expire(audit, ["decided_by"])
+    return audit
+
+
+def decision_label(decision: str | None) -> str:
+    from ticketing.audits.labels import DECISION_LABELS
+    return str(DECISION_LABELS.get(decision or "", decision or "—"))
+
+
+# -- overdue escalation (the sweep) --------------------------------------------------------
+
+def fire_overdue_audits(timers: list, now: datetime) -> None:
+    """Batch handler of audit_overdue timers: each audit still open and past due is escalated
+    once (a notification to each holder of audits.escalations). Idempotent: the audits are
+    locked and re-read; a decided or already escalated one is left alone."""
+    wanted = sorted({(t.data or {}).get("audit_id") for t in timers} - {None})
+    if not wanted:
+        return
+    audits = db.session.scalars(
+        select(Audit).where(Audit.id.in_(wanted)).order_by(Audit.id)
+        .options(lazyload("*")).with_for_update()
+        .execution_options(populate_existing=True)).all()
+    due = [a for a in audits if a.status == "open" and a.escalated_at is None
+           and a.due_at <= now]
+    if not due:
+        return
+    recipients = escalation_recipients(ESCALATION_PERMISSION)
+    numbers = dict(db.session.execute(select(Ticket.id, Ticket.number).where(
+        Ticket.id.in_(sorted({a.ticket_id for a in due})))).all())
+    for audit in due:
+        audit.escalated_at = now
+        for user_id in recipients:
+            db.session.add(Notification(
+                user_id=user_id, ticket_id=audit.ticket_id, kind=OVERDUE, created_at=now,
+                data={"audit_id": audit.id, "ticket_number": numbers.get(audit.ticket_id),
+                      "due_at": audit.due_at.isoformat()}))
+    db.session.flush()
