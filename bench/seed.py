@@ -138,7 +138,7 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
     customers = customers if customers is not None else max(100, tickets // 10)
     first_customer = writer.max_id("customers") + 1
     counts = {"customers": 0, "customer_phones": 0, "tickets": 0, "ticket_events": 0,
-              "timers": 0, "sla_clocks": 0}
+              "timers": 0, "sla_clocks": 0, "callbacks": 0}
     # customers and phones
     for start in range(0, customers, CHUNK):
         rows, phones = [], []
@@ -164,13 +164,15 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
     has_timers = "timers" in writer.tables and "sla_clocks" in writer.tables
     next_clock = writer.max_id("sla_clocks") + 1 if has_timers else 0
     next_timer = writer.max_id("timers") + 1 if has_timers else 0
+    has_callbacks = "callbacks" in writer.tables
+    next_callback = writer.max_id("callbacks") + 1 if has_callbacks else 0
     # About 35 % of seeded tickets stay open (and get a clock); spread the due ones over them.
     due_every = max(1, int(tickets * 0.3) // due) if due else 0
     due_made = open_seen = 0
     if has_timers:
         default_calendar, policies = _policies(engine)
     for start in range(0, tickets, CHUNK):
-        t_rows, e_rows, c_rows, tm_rows = [], [], [], []
+        t_rows, e_rows, c_rows, tm_rows, cb_rows = [], [], [], [], []
         for i in range(start, min(tickets, start + CHUNK)):
             tid = first_ticket + i
             kind = _pick(rng, KIND_MIX)
@@ -230,6 +232,10 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
                 "customer_satisfaction": rng.randint(1, 5) if final == "closed"
                 and kind == "complaint" else None,
                 "reopen_count": 0, "version": len(history) + 1})
+            if has_callbacks and final == "closed" and kind in ("repair", "complaint"):
+                cb_rows.append(_callback_row(rng, next_callback, tid, kind, at, now,
+                                             departments.get(dept), users))
+                next_callback += 1
             if has_timers and final == "closed":
                 # A finished resolution clock, so SLA compliance has a year of figures.
                 policy = policies[kind]
@@ -261,6 +267,8 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
             writer.write("timers", tm_rows)
             counts["sla_clocks"] += len(c_rows)
             counts["timers"] += len(tm_rows)
+        writer.write("callbacks", cb_rows)
+        counts["callbacks"] += len(cb_rows)
         counts["tickets"] += len(t_rows)
         counts["ticket_events"] += len(e_rows)
         if not quiet:
@@ -272,7 +280,7 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             for table in ("customers", "customer_phones", "tickets", "ticket_events",
-                          "sla_clocks", "timers"):
+                          "sla_clocks", "timers", "callbacks"):
                 if table in writer.tables:
                     conn.execute(text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -349,6 +357,34 @@ def _stopped_clock_row(writer: Writer, clock_id: int, ticket_id: int, started, s
            "stopped_at": stopped, "segment": 1, "breached": stopped > due,
            "business_minutes_used": used, "escalation_level": 0, "warned": False}
     return {k: v for k, v in row.items() if k in writer.columns["sla_clocks"]}
+
+
+SCORES = ((5, 0.45), (4, 0.3), (3, 0.15), (2, 0.06), (1, 0.04))
+
+
+def _callback_row(rng: random.Random, callback_id: int, ticket_id: int, kind: str, closed,
+                  now, department_id, users) -> dict:
+    """The callback of a closing: surveyed (85 %), unreachable (10 %) or still pending; a
+    survey scores each dimension 1-5, unsatisfied below the default threshold 3."""
+    due = closed + timedelta(hours=8)
+    roll = rng.random()
+    status = "done" if roll < 0.85 else "unreachable" if roll < 0.95 or due < now \
+        else "pending"
+    row = {"id": callback_id, "ticket_id": ticket_id, "round": 0, "kind": kind,
+           "status": status, "created_at": closed, "not_before": closed, "due_at": due,
+           "attempts": 0 if status == "pending" else rng.randint(1, 3),
+           "agent_id": None if status == "pending" else rng.choice(users), "taken_at": None,
+           "done_at": None, "escalations": 0, "result": None, "overall": None,
+           "attitude": None, "standard": None, "effect": None, "comment": "",
+           "department_id": None, "version": 1}
+    if status != "pending":
+        row["done_at"] = closed + timedelta(minutes=rng.randint(30, 480))
+    if status == "done":
+        scores = {d: _pick(rng, SCORES) for d in ("overall", "attitude", "standard", "effect")}
+        row.update(scores, result="satisfied" if min(scores.values()) >= 3 else "unsatisfied",
+                   department_id=department_id, comment="满意" if min(scores.values()) >= 3
+                   else "不满意")
+    return row
 
 
 def _rebuild_reports(engine) -> float:

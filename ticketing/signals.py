@@ -16,6 +16,7 @@ tickets_transitioned = _signals.signal("tickets-transitioned")
 ticket_noted = _signals.signal("ticket-noted")
 # sender: the Customer; kwargs: actor, action ("create" / "update"), changes {field: [old, new]}
 customer_changed = _signals.signal("customer-changed")
-# sender: the Callback; kwargs: actor, attempt, at: a reached survey was recorded (the
-# ticket is already reopened if it was unsatisfied)
+# sender: the Callback, done with a reached survey (its scores, result, done_at and
+# department_id set); kwargs: actor, attempt, at, threshold (the settings' threshold it was
+# judged by). Flushed, not yet committed; an unsatisfied survey has reopened the ticket.
 callback_surveyed = _signals.signal("callback-surveyed")

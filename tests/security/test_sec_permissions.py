@@ -95,7 +95,8 @@ ENDPOINTS = [
     ("GET", "/reports/tickets/export.csv", (REPORTS,), None),
     # API: reports
     *(("GET", f"/api/v1/reports/{name}", (REPORTS,), None)
-      for name in ("summary", "calls", "faults", "repairs", "sla", "tickets")),
+      for name in ("summary", "calls", "faults", "repairs", "sla", "tickets", "satisfaction",
+                   "callbacks")),
     ("GET", "/api/v1/reports/customer?customer_id={customer_id}", (REPORTS,), None),
     ("GET", "/api/v1/reports/{unknown_report}", (), None),
     # pages: callbacks

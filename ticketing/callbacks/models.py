@@ -58,6 +58,8 @@ class Callback(db.Model):
                         name="result_known"),
         *(CheckConstraint(SCORE_CHECK.format(d), name=f"{d}_range") for d in DIMENSIONS),
         Index("ix_callbacks_status_due", "status", "due_at"),
+        # The callback query without a status (the callback report): soonest due first.
+        Index("ix_callbacks_due", "due_at", "id"),
         Index("ix_callbacks_ticket", "ticket_id"),
         Index("ix_callbacks_agent", "agent_id"),
     )
@@ -82,6 +84,8 @@ class Callback(db.Model):
     standard: Mapped[int | None]
     effect: Mapped[int | None]
     comment: Mapped[str] = mapped_column(Text, default="")
+    # The ticket's department when the survey was recorded (the satisfaction report's row).
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     version: Mapped[int] = mapped_column(default=1)
 
     ticket = relationship("Ticket", lazy="joined")

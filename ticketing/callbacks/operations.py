@@ -234,6 +234,8 @@ def record_attempt(actor: User, callback: Callback, data: dict,
         callback.result = "satisfied" if attempt.satisfied else "unsatisfied"
         callback.comment = attempt.comment
         callback.status, callback.done_at = "done", now
+        ticket = db.session.get(Ticket, callback.ticket_id)
+        callback.department_id = ticket.department_id if ticket is not None else None
     db.session.flush()
     db.session.expire(callback, ["attempt_rows"])
     if callback.status == "pending":
@@ -242,7 +244,8 @@ def record_attempt(actor: User, callback: Callback, data: dict,
         attempt.reopen_event_id = _reopen(actor, callback, attempt)
         db.session.flush()
     if reached:
-        callback_surveyed.send(callback, actor=actor, attempt=attempt, at=now)
+        callback_surveyed.send(callback, actor=actor, attempt=attempt, at=now,
+                               threshold=settings.threshold)
     return attempt
 
 

@@ -11,6 +11,7 @@ from ticketing.callbacks.models import Callback
 from ticketing.clock import utcnow
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
+from ticketing.tickets.models import Ticket
 from ticketing.tickets.queries import decode_cursor
 
 # What a filter on status means; `waiting`: not reached, the retry is not due yet.
@@ -32,9 +33,11 @@ def encode_cursor(callback: Callback) -> str:
 
 
 def callback_page(*, status=None, kind=None, agent_id=None, ticket_id=None, date_from=None,
-                  date_to=None, cursor=None, limit=50) -> tuple[list[Callback], str | None]:
+                  date_to=None, department_id=None, cursor=None,
+                  limit=50) -> tuple[list[Callback], str | None]:
     """Callbacks by due time (soonest first), filtered; date_from/date_to bound the time the
-    callback was created (the ticket's closing). Returns (rows, next_cursor or None)."""
+    callback was created (the ticket's closing); department_id: tickets now in that department
+    (the reports' cut). Returns (rows, next_cursor or None)."""
     if status is not None and status not in STATUS_FILTERS:
         raise InvalidInput({"status": [_("Not a valid choice.")]})
     now = utcnow()
@@ -47,6 +50,9 @@ def callback_page(*, status=None, kind=None, agent_id=None, ticket_id=None, date
         query = query.where(Callback.agent_id == agent_id)
     if ticket_id is not None:
         query = query.where(Callback.ticket_id == ticket_id)
+    if department_id is not None:
+        query = query.where(select(Ticket.id).where(
+            Ticket.id == Callback.ticket_id, Ticket.department_id == department_id).exists())
     if date_from is not None:
         query = query.where(Callback.created_at >= date_from)
     if date_to is not None:

@@ -15,7 +15,8 @@ blp = ApiBlueprint("reports_api", __name__, url_prefix="/api/v1/reports",
                    description="Reports (统计报表): figures over a date range, cut to your "
                                "department unless you may see every department")
 
-REPORT_NAMES = ("tickets", "customer", "repairs", "faults", "summary", "calls", "sla")
+REPORT_NAMES = ("tickets", "customer", "repairs", "faults", "summary", "calls", "sla",
+                "satisfaction", "callbacks")
 
 
 
@@ -66,6 +67,23 @@ def repairs(args):
 def sla(args):
     """SLA compliance of the clocks finished in the period, per clock and department."""
     return {**queries.sla_report(current_user, **args), **_period(args)}
+
+
+@_report("satisfaction", s.SatisfactionQuerySchema, s.SatisfactionResultSchema)
+def satisfaction(args):
+    """Callback surveys recorded in the period per department: surveys, the mean of each
+    score (overall 总体, attitude 服务态度, standard 服务规范, effect 服务效果), the share
+    satisfied; and the mean overall score per period."""
+    return {**queries.satisfaction_report(current_user, **args), **_period(args)}
+
+
+@_report("callbacks", s.CallbacksQuerySchema, s.CallbacksResultSchema)
+def callbacks(args):
+    """Callbacks made when tickets closed in the period (回访信息查询), soonest due first, with
+    their scores and result; pass next_cursor back as cursor for the next page (CSV:
+    /reports/callbacks/export.csv)."""
+    rows, next_cursor = queries.callback_report(current_user, **args)
+    return {"items": rows, "next_cursor": next_cursor, **_period(args)}
 
 
 @_report("tickets", s.TicketsQuerySchema, s.TicketsResultSchema)

@@ -27,14 +27,16 @@ def bar_chart(items: list[tuple[str, float, str]], width: int = 640, bar: int = 
 
 
 def line_chart(periods: list[str], series: list[dict], width: int = 720, height: int = 220,
-               percent: bool = False) -> dict | None:
-    """One polyline per series over the periods; None values leave a gap."""
+               percent: bool = False, top: float | None = None) -> dict | None:
+    """One polyline per series over the periods; None values leave a gap. `top`: a fixed
+    scale (a score out of 5) instead of the largest value."""
     if not periods or not series:
         return None
     left, bottom, top_pad, right = 48, 28, 10, 10
     plot_w, plot_h = width - left - right, height - bottom - top_pad
     values = [v for s in series for v in s["values"] if v is not None]
-    top = 1.0 if percent else max(values or [0]) or 1
+    fixed = top
+    top = fixed or (1.0 if percent else max(values or [0]) or 1)
     step = plot_w / max(1, len(periods) - 1)
 
     def x(i):
@@ -64,7 +66,7 @@ def line_chart(periods: list[str], series: list[dict], width: int = 720, height:
     ticks_y = []
     for k in range(5):
         v = top * k / 4
-        ticks_y.append({"y": y(v), "label": f"{v:.0%}" if percent else
+        ticks_y.append({"y": y(v), "label": f"{v:.0%}" if percent else f"{v:g}" if fixed else
                         (f"{v:,.0f}" if top >= 4 else f"{v:.1f}")})
     return {"width": width, "height": height, "left": left, "right": width - right,
             "top": top_pad, "bottom": top_pad + plot_h, "lines": lines, "ticks_x": ticks_x,

@@ -17,8 +17,12 @@ from ticketing.extensions import db
 # summary: tickets by opening day, kind, state, department; calls: by kind, category
 # (call type), channel; faults: repairs by customer area and fault category; fault_days: the
 # same without the area (the fault report's series: 40 times fewer rows); repairs: repairs
-# reported done per team and day; sla: finished SLA clocks per clock, kind and department.
-CUBES = ("summary", "calls", "faults", "fault_days", "repairs", "sla")
+# reported done per team and day; sla: finished SLA clocks per clock, kind and department;
+# satisfaction: callback surveys per survey day, kind and department (the ticket's when
+# surveyed), one row per dimension in `clock` (overall, attitude, standard, effect: n surveys,
+# minutes = the sum of the scores, met = scores at or above the threshold; result: met =
+# surveys satisfied).
+CUBES = ("summary", "calls", "faults", "fault_days", "repairs", "sla", "satisfaction")
 KEY_COLUMNS = ("cube", "day", "department_id", "kind", "state", "channel", "category", "area",
                "fault_type", "clock")
 MEASURES = ("n", "minutes", "with_sla", "met")
@@ -52,7 +56,7 @@ class ReportDaily(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cube: Mapped[str] = mapped_column(String(10))
+    cube: Mapped[str] = mapped_column(String(20))
     day: Mapped[date]
     department_id: Mapped[int] = mapped_column(default=0)
     kind: Mapped[str] = mapped_column(String(20), default="")
@@ -63,7 +67,7 @@ class ReportDaily(db.Model):
     fault_type: Mapped[str] = mapped_column(String(60), default="")
     clock: Mapped[str] = mapped_column(String(20), default="")
     n: Mapped[int] = mapped_column(default=0)
-    minutes: Mapped[float] = mapped_column(default=0.0)  # summed: time to repair, SLA minutes
+    minutes: Mapped[float] = mapped_column(default=0.0)  # summed: repair or SLA minutes, scores
     with_sla: Mapped[int] = mapped_column(default=0)
     met: Mapped[int] = mapped_column(default=0)
 

@@ -7,7 +7,9 @@ difference is added to the daily sums (ReportDaily) by upserts. A rollback drops
 so the sums follow exactly the committed tickets.
 
 Append-only cubes: `repairs` counts each report_repaired event (a reopened repair reported
-again counts again), `sla` each SLA clock when it stops (a stopped clock never changes).
+again counts again), `sla` each SLA clock when it stops (a stopped clock never changes),
+`satisfaction` each callback survey when it is recorded (the callbacks area's
+callback_surveyed signal: a done callback never changes).
 """
 from __future__ import annotations
 
@@ -21,10 +23,15 @@ from sqlalchemy.orm import Session
 
 from ticketing.extensions import db
 from ticketing.reports.models import KEY_COLUMNS, ReportDaily, ReportTicketFact
-from ticketing.signals import ticket_opened, tickets_transitioned
+from ticketing.signals import callback_surveyed, ticket_opened, tickets_transitioned
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _TICKETS, _REPAIRS, _CLOCKS = "reports.tickets", "reports.repairs", "reports.clocks"
+_SURVEYS = "reports.surveys"
+# The satisfaction cube's `clock` key: the four survey dimensions (the mean score of each),
+# and the result (met: surveys satisfied).
+DIMENSIONS = ("overall", "attitude", "standard", "effect")
+RESULT = "result"
 _FACT_FIELDS = ("day", "department_id", "kind", "state", "channel", "category", "area",
                 "fault_type")
 
@@ -93,8 +100,12 @@ def _on_clock_stopped(clock, value, oldvalue, _initiator) -> None:
         db.session.info.setdefault(_CLOCKS, {})[id(clock)] = clock
 
 
+def _on_callback_surveyed(callback, *, threshold: int, **_kwargs) -> None:
+    db.session.info.setdefault(_SURVEYS, {})[id(callback)] = (callback, threshold)
+
+
 def _forget(session: Session, *_args) -> None:
-    for name in (_TICKETS, _REPAIRS, _CLOCKS):
+    for name in (_TICKETS, _REPAIRS, _CLOCKS, _SURVEYS):
         session.info.pop(name, None)
 
 
@@ -102,7 +113,8 @@ def _before_commit(session: Session) -> None:
     tickets = session.info.pop(_TICKETS, None)
     repairs = session.info.pop(_REPAIRS, None)
     clocks = session.info.pop(_CLOCKS, None)
-    if not (tickets or repairs or clocks):
+    surveys = session.info.pop(_SURVEYS, None)
+    if not (tickets or repairs or clocks or surveys):
         return
     deltas: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0, 0])
     if tickets:
@@ -111,6 +123,8 @@ def _before_commit(session: Session) -> None:
         _count_repair(session, ticket, at, deltas)
     for clock in (clocks or {}).values():
         _count_clock(session, clock, deltas)
+    for callback, threshold in (surveys or {}).values():
+        _count_survey(callback, threshold, deltas)
     apply_deltas(session, deltas)
 
 
@@ -179,6 +193,25 @@ def _count_clock(session: Session, clock, deltas: dict) -> None:
     measures[3] += int(not clock.breached)
 
 
+def _count_survey(callback, threshold: int, deltas: dict) -> None:
+    """One survey: per dimension its score and whether it reached the threshold; and the
+    result."""
+    day, dept = report_day(callback.done_at), callback.department_id or 0
+    for dimension in DIMENSIONS:
+        score = getattr(callback, dimension)
+        measures = deltas[_key("satisfaction", day, department_id=dept, kind=callback.kind,
+                               clock=dimension)]
+        measures[0] += 1
+        measures[1] += score
+        measures[2] += 1
+        measures[3] += int(score >= threshold)
+    measures = deltas[_key("satisfaction", day, department_id=dept, kind=callback.kind,
+                           clock=RESULT)]
+    measures[0] += 1
+    measures[2] += 1
+    measures[3] += int(callback.result == "satisfied")
+
+
 def apply_deltas(session: Session, deltas: dict) -> None:
     """Add {key: [n, minutes, with_sla, met]} to the daily sums (one upsert statement)."""
     # Sorted by key: two commits that touch the same sums lock them in the same order,
@@ -231,9 +264,30 @@ def _day_sql(dialect: str, column: str) -> str:
     return f"date({column}, '{int(offset.total_seconds() // 60):+d} minutes')"
 
 
+def _survey_statements(session: Session, day, cols: str) -> list[str]:
+    """The satisfaction cube from the done callbacks. The scores are judged against the
+    threshold of the callback settings now (a survey's result is the one it was given)."""
+    from ticketing.callbacks.models import CallbackSettings
+    from ticketing.callbacks.operations import DEFAULTS, SETTINGS_ID
+    threshold = int(session.scalar(select(CallbackSettings.threshold).where(
+        CallbackSettings.id == SETTINGS_ID)) or DEFAULTS["threshold"])
+    common = (f"INSERT INTO report_daily ({cols}) SELECT 'satisfaction', {day('c.done_at')}, "
+              "COALESCE(c.department_id, 0), c.kind, '', '', '', '', '', ")
+    source = ("FROM callbacks c WHERE c.status = 'done' AND c.result IS NOT NULL "
+              "AND c.done_at IS NOT NULL GROUP BY 2, 3, 4")
+    statements = [
+        f"{common}'{dimension}', COUNT(*), SUM(c.{dimension}), COUNT(*), "
+        f"SUM(CASE WHEN c.{dimension} >= {threshold} THEN 1 ELSE 0 END) {source}"
+        for dimension in DIMENSIONS]
+    statements.append(f"{common}'{RESULT}', COUNT(*), 0, COUNT(*), "
+                      f"SUM(CASE WHEN c.result = 'satisfied' THEN 1 ELSE 0 END) {source}")
+    return statements
+
+
 def rebuild_rollups(session: Session | None = None) -> dict:
-    """Recompute every rollup from tickets, history and SLA clocks (after an import, a bulk
-    load or an upgrade). Flushes nothing of the ORM; the caller commits. Returns row counts."""
+    """Recompute every rollup from tickets, history, SLA clocks and callback surveys (after an
+    import, a bulk load or an upgrade). Flushes nothing of the ORM; the caller commits.
+    Returns row counts."""
     session = session or db.session
     dialect = session.get_bind().dialect.name
     day = lambda column: _day_sql(dialect, column)  # noqa: E731
@@ -278,6 +332,7 @@ def rebuild_rollups(session: Session | None = None) -> dict:
         "SUM(CASE WHEN k.breached THEN 0 ELSE 1 END) "
         "FROM sla_clocks k JOIN tickets t ON t.id = k.ticket_id "
         "WHERE k.stopped_at IS NOT NULL GROUP BY 2, 3, 4, 10",
+        *_survey_statements(session, day, cols),
     ]
     for statement in statements:
         session.execute(text(statement))
@@ -300,6 +355,7 @@ def connect_rollups() -> None:
     from ticketing.timers.models import SlaClock
     ticket_opened.connect(_on_ticket_opened, weak=False)
     tickets_transitioned.connect(_on_tickets_transitioned, weak=False)
+    callback_surveyed.connect(_on_callback_surveyed, weak=False)
     event.listen(SlaClock.stopped_at, "set", _on_clock_stopped)
     event.listen(Session, "before_commit", _before_commit)
     event.listen(Session, "after_soft_rollback", _forget)

@@ -15,7 +15,7 @@ from ticketing.customers.models import Customer
 from ticketing.errors import ApiError
 from ticketing.extensions import db
 from ticketing.reports.models import ReportDaily
-from ticketing.reports.operations import day_start
+from ticketing.reports.operations import DIMENSIONS, RESULT, day_start
 from ticketing.tickets import queries as ticket_queries
 from ticketing.tickets.models import Ticket, TicketEvent
 from ticketing.tickets.permissions import can_see_all_departments
@@ -241,6 +241,72 @@ def sla_report(user, *, date_from, date_to, clock=None, kind=None, department_id
                                      "breached": n - met_total,
                                      "compliance": _share(met_total, n)},
             "bucket": bucket, "periods": [s.isoformat() for s in starts], "series": series}
+
+
+# -- satisfaction ----------------------------------------------------------------------------
+
+def _mean(total, n):
+    return round(total / n, 2) if n else None
+
+
+def satisfaction_report(user, *, date_from, date_to, kind=None, department_id=None,
+                        bucket="week") -> dict:
+    """Callback surveys recorded in the period per department (the ticket's when surveyed):
+    how many, the mean score of each dimension, the share satisfied; and the mean overall
+    score over time."""
+    where = _where(user, "satisfaction", date_from, date_to, department_id, kind=kind)
+    found = _rows(select(_rd.c.department_id, _rd.c.clock, func.sum(_rd.c.n),
+                         func.sum(_rd.c.minutes), func.sum(_rd.c.met))
+                  .where(*where).group_by(_rd.c.department_id, _rd.c.clock))
+    cells: dict = defaultdict(dict)
+    for dept, clock, n, scores, met in found:
+        cells[dept][clock] = (int(n or 0), float(scores or 0), int(met or 0))
+    names = department_names(set(cells) - {0})
+    rows = [_satisfaction_row(measures, department_id=dept or None,
+                              department=names.get(dept, "")) for dept, measures in
+            cells.items() if measures.get(RESULT, (0,))[0]]
+    rows.sort(key=lambda r: (-r["surveys"], r["department"]))
+    totals: dict = {}
+    for measures in cells.values():
+        for clock, (n, scores, met) in measures.items():
+            before = totals.get(clock, (0, 0.0, 0))
+            totals[clock] = (before[0] + n, before[1] + scores, before[2] + met)
+    per_day = _rows(select(_rd.c.day, func.sum(_rd.c.n), func.sum(_rd.c.minutes))
+                    .where(*where, _rd.c.clock == "overall").group_by(_rd.c.day))
+    starts, n_of = _series([(d, "n", int(n)) for d, n, _m in per_day], date_from, date_to,
+                           bucket)
+    _starts, sum_of = _series([(d, "n", float(m)) for d, _n, m in per_day], date_from,
+                              date_to, bucket)
+    values = [_mean(total, n) for total, n in zip(sum_of.get("n", [0] * len(starts)),
+                                                  n_of.get("n", [0] * len(starts)))]
+    return {"rows": rows, "totals": _satisfaction_row(totals), "bucket": bucket,
+            "periods": [start.isoformat() for start in starts],
+            "series": [{"name": "overall", "values": values}]}
+
+
+def _satisfaction_row(measures: dict, **label) -> dict:
+    n, _scores, satisfied = measures.get(RESULT, (0, 0.0, 0))
+    row = {**label, "surveys": n, "satisfied": satisfied,
+           "share_satisfied": _share(satisfied, n)}
+    for dimension in DIMENSIONS:
+        count, scores, _met = measures.get(dimension, (0, 0.0, 0))
+        row[f"mean_{dimension}"] = _mean(scores, count)
+    return row
+
+
+# -- callback query ------------------------------------------------------------------------
+
+def callback_report(user, *, date_from, date_to, cursor=None, limit=50, **filters):
+    """One page of the callbacks made when tickets closed in the period (the callback query
+    of the callbacks area, cut to the user's department): (rows, next_cursor)."""
+    from ticketing.callbacks.queries import callback_page
+    scope = department_scope(user)
+    return callback_page(**filters, **_callback_range(date_from, date_to), department_id=scope,
+                         cursor=cursor, limit=limit)
+
+
+def _callback_range(date_from, date_to) -> dict:
+    return {"date_from": day_start(date_from), "date_to": day_start(date_to + timedelta(days=1))}
 
 
 # -- ticket query ----------------------------------------------------------------------------

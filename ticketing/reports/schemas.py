@@ -8,6 +8,8 @@ from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, vali
                          validates_schema)
 
 from ticketing.apiutil import MAX_ID
+from ticketing.callbacks.queries import STATUS_FILTERS as CALLBACK_STATUSES
+from ticketing.callbacks.schemas import CallbackSchema
 from ticketing.customers.schemas import CustomerSchema
 from ticketing.reports.queries import BUCKETS, SUMMARY_BY
 from ticketing.tickets.models import CHANNELS, PRIORITIES
@@ -101,6 +103,28 @@ class SlaQuerySchema(PeriodSchema):
     kind = fields.String(validate=validate.OneOf(KINDS))
     department_id = _id()
     bucket = fields.String(load_default="week", validate=validate.OneOf(BUCKETS))
+
+
+class SatisfactionQuerySchema(PeriodSchema):
+    """The period is the day each survey was recorded."""
+
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    department_id = _id(description="the ticket's department when it was surveyed")
+    bucket = fields.String(load_default="week", validate=validate.OneOf(BUCKETS))
+
+
+class CallbacksQuerySchema(PeriodSchema):
+    """The period is the day each callback was made (its ticket closed); the filters are the
+    callback query's (回访信息查询)."""
+
+    status = fields.String(validate=validate.OneOf(CALLBACK_STATUSES),
+                           metadata={"description": "due, overdue, waiting (retry not due "
+                                                    "yet), done, unreachable, superseded"})
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    agent_id = _id(description="the callback agent")
+    cursor = fields.String(validate=validate.Length(max=200),
+                           metadata={"description": "next_cursor of the previous page"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class TicketsQuerySchema(PeriodSchema):
@@ -244,6 +268,37 @@ class SlaResultSchema(_PeriodResult):
     periods = fields.List(fields.String(metadata={"format": "date"}))
     series = fields.List(fields.Nested(SeriesSchema), metadata={
         "description": "compliance per clock and period (null: none finished)"})
+
+
+class SatisfactionRowSchema(Schema):
+    department_id = fields.Integer(allow_none=True)
+    department = fields.String()
+    surveys = fields.Integer(metadata={"description": "callbacks answered with a survey"})
+    mean_overall = fields.Float(allow_none=True, metadata={"description": "总体, 1-5"})
+    mean_attitude = fields.Float(allow_none=True, metadata={"description": "服务态度, 1-5"})
+    mean_standard = fields.Float(allow_none=True, metadata={"description": "服务规范, 1-5"})
+    mean_effect = fields.Float(allow_none=True, metadata={"description": "服务效果, 1-5"})
+    satisfied = fields.Integer()
+    share_satisfied = fields.Float(allow_none=True)
+
+
+class SatisfactionTotalsSchema(SatisfactionRowSchema):
+    class Meta:
+        exclude = ("department_id", "department")
+
+
+class SatisfactionResultSchema(_PeriodResult):
+    rows = fields.List(fields.Nested(SatisfactionRowSchema))
+    totals = fields.Nested(SatisfactionTotalsSchema)
+    bucket = fields.String()
+    periods = fields.List(fields.String(metadata={"format": "date"}))
+    series = fields.List(fields.Nested(SeriesSchema), metadata={
+        "description": "overall: the mean overall score per period (null: no survey)"})
+
+
+class CallbacksResultSchema(_PeriodResult):
+    items = fields.List(fields.Nested(CallbackSchema))
+    next_cursor = fields.String(allow_none=True)
 
 
 class TicketsResultSchema(_PeriodResult):

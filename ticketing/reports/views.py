@@ -11,7 +11,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import ValidationError
+from sqlalchemy import select
+
+from ticketing.auth.models import User
 from ticketing.auth.permissions import permission_required
+from ticketing.clock import utcnow
 from ticketing.errors import ApiError
 from ticketing.extensions import db
 from ticketing.reports import charts, queries
@@ -32,6 +36,8 @@ TITLES = {
     "summary": _l("Ticket summary"),
     "calls": _l("Call types"),
     "sla": _l("SLA compliance"),
+    "satisfaction": _l("Satisfaction by dimension"),
+    "callbacks": _l("Callback records"),
 }
 DESCRIPTIONS = {
     "tickets": _l("Tickets opened in the period, filtered on any field and by text."),
@@ -43,11 +49,16 @@ DESCRIPTIONS = {
     "summary": _l("Tickets opened in the period by kind, state, status, department or day."),
     "calls": _l("Calls per kind and call type."),
     "sla": _l("SLA clocks finished in the period: deadlines met and breached."),
+    "satisfaction": _l("Callback surveys recorded in the period per department: the mean "
+                       "score of each dimension and the share satisfied."),
+    "callbacks": _l("Callbacks made when tickets closed in the period, with their scores "
+                    "and result."),
 }
 QUERY_SCHEMAS = {
     "tickets": s.TicketsQuerySchema, "customer": s.CustomerQuerySchema,
     "repairs": s.RepairsQuerySchema, "faults": s.FaultsQuerySchema,
     "summary": s.SummaryQuerySchema, "calls": s.CallsQuerySchema, "sla": s.SlaQuerySchema,
+    "satisfaction": s.SatisfactionQuerySchema, "callbacks": s.CallbacksQuerySchema,
 }
 BY_LABELS = {"kind": _l("Kind"), "state": _l("State"), "status": _l("Status"),
              "department": _l("Department"), "day": _l("Day")}
@@ -69,6 +80,22 @@ COLUMNS = {
             ("finished", _l("Finished"), "int"), ("met", _l("Met"), "int"),
             ("breached", _l("Breached"), "int"), ("compliance", _l("Compliance"), "percent"),
             ("mean_business_minutes", _l("Mean business minutes"), "number")],
+    "satisfaction": [("department", _l("Department"), "text"),
+                     ("surveys", _l("Surveys"), "int"),
+                     ("mean_overall", _l("Overall"), "score"),
+                     ("mean_attitude", _l("Service attitude"), "score"),
+                     ("mean_standard", _l("Service standard"), "score"),
+                     ("mean_effect", _l("Service effect"), "score"),
+                     ("share_satisfied", _l("Share satisfied"), "percent")],
+}
+# The callback report's table and CSV columns.
+CALLBACK_HEADERS = {
+    "number": _l("Ticket"), "kind": _l("Kind"), "created_at": _l("Closed"),
+    "due_at": _l("Due"), "status": _l("Status"), "attempts": _l("Attempts"),
+    "agent": _l("Callback agent"), "done_at": _l("Done"), "result": _l("Result"),
+    "overall": _l("Overall"), "attitude": _l("Service attitude"),
+    "standard": _l("Service standard"), "effect": _l("Service effect"),
+    "comment": _l("Comment"),
 }
 CUSTOMER_COLUMNS = [("number", _l("Number")), ("kind", _l("Kind")), ("state", _l("State")),
                     ("department", _l("Department")), ("created_at", _l("Opened")),
@@ -85,6 +112,7 @@ TICKET_HEADERS = {
     "description": _l("Description"),
 }
 CSV_CHUNK_ROWS = 2000
+CALLBACK_CHUNK_ROWS = 500
 
 
 def show(value, how: str) -> str:
@@ -95,6 +123,8 @@ def show(value, how: str) -> str:
         return f"{value * 100:.1f}%"
     if how == "number":
         return f"{value:,.1f}"
+    if how == "score":
+        return f"{value:.2f}"
     if how == "int":
         return f"{value:,}"
     if how == "kind":
@@ -109,6 +139,8 @@ def _csv_value(value, how: str):
         return ""
     if how in ("kind", "clock"):
         return show(value, how)
+    if how == "score":
+        return round(value, 2)
     if how == "percent":
         return round(value * 100, 1)
     return value
@@ -146,6 +178,17 @@ def _filters(name: str) -> list[dict]:
     if name == "sla":
         return [{"name": "clock", "label": _("Clock"), "choices": _choices(CLOCK_LABELS)},
                 kinds, department, bucket]
+    if name == "satisfaction":
+        return [kinds, department, bucket]
+    if name == "callbacks":
+        from ticketing.callbacks.queries import STATUS_FILTERS
+        from ticketing.callbacks.views import STATUS_LABELS as CALLBACK_STATUS_LABELS
+        return [{"name": "status", "label": _("Status"),
+                 "choices": [(st, str(CALLBACK_STATUS_LABELS.get(st, st)))
+                             for st in STATUS_FILTERS]},
+                kinds,
+                {"name": "agent_id", "label": _("Callback agent"),
+                 "choices": [(str(i), label) for i, label in _callback_agents()]}]
     if name == "tickets":
         return [kinds,
                 {"name": "state", "label": _("State"),
@@ -161,6 +204,18 @@ def _filters(name: str) -> list[dict]:
                 {"name": "text", "label": _("Text"), "type": "search", "grow": True}]
     return [{"name": "customer_id", "label": _("Customer id"), "type": "number"},
             {"name": "account_no", "label": _("Account")}]
+
+
+def _callback_agents() -> list[tuple[int, str]]:
+    """The active users who may work callbacks (the callback report's agent filter)."""
+    from ticketing.auth.models import RolePermission, user_roles
+    rows = db.session.execute(
+        select(User.id, User.username, User.full_name).distinct()
+        .join(user_roles, user_roles.c.user_id == User.id)
+        .join(RolePermission, RolePermission.role_id == user_roles.c.role_id)
+        .where(RolePermission.permission == "callbacks.work", User.active.is_(True))
+        .order_by(User.username))
+    return [(i, full_name or username) for i, username, full_name in rows]
 
 
 def _parse(name: str) -> tuple[dict | None, dict]:
@@ -194,6 +249,10 @@ def _chart(name: str, result: dict):
         return charts.line_chart(result["periods"], [
             {"name": show(series["name"], "clock"), "values": series["values"]}
             for series in result["series"]], percent=True)
+    if name == "satisfaction":
+        return charts.line_chart(result["periods"], [
+            {"name": _("Mean overall score"), "values": series["values"]}
+            for series in result["series"]], top=5)
     return None
 
 
@@ -231,6 +290,10 @@ def report(name):
         if name == "customer":
             return render_template("reports/customer.html", **context,
                                    result=queries.customer_report(current_user, **args))
+        if name == "callbacks":
+            rows, next_cursor = queries.callback_report(current_user, **args)
+            return render_template("reports/callbacks.html", **context, rows=rows,
+                                   next_cursor=next_cursor, result=True, now=utcnow())
     except ApiError as error:
         if error.status != 400:
             raise
@@ -242,14 +305,14 @@ def report(name):
 
 
 def _template(name: str) -> str:
-    return {"tickets": "tickets.html", "customer": "customer.html"}.get(name,
-                                                                        "aggregate.html")
+    return {"tickets": "tickets.html", "customer": "customer.html",
+            "callbacks": "callbacks.html"}.get(name, "aggregate.html")
 
 
 def _compute(name: str, args: dict) -> dict:
     report_fn = {"summary": queries.summary_report, "calls": queries.calls_report,
                  "faults": queries.faults_report, "repairs": queries.repairs_report,
-                 "sla": queries.sla_report}[name]
+                 "sla": queries.sla_report, "satisfaction": queries.satisfaction_report}[name]
     return report_fn(current_user, **args)
 
 
@@ -292,6 +355,8 @@ def export(name):
                                extra={}), 400
     if name == "tickets":
         return _csv_response(stream_with_context(_stream_tickets(args)), name, args)
+    if name == "callbacks":
+        return _csv_response(stream_with_context(_stream_callbacks(args)), name, args)
     if name == "customer":
         result = queries.customer_report(current_user, **args)
         lines = [_csv_line(str(label) for _key, label in CUSTOMER_COLUMNS)]
@@ -334,3 +399,34 @@ def _stream_tickets(args: dict):
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+
+
+def _stream_callbacks(args: dict):
+    """The whole callback report, page by page of the callback query (CALLBACK_CHUNK_ROWS
+    callbacks at a time; what each page loaded is let go once written)."""
+    from ticketing.callbacks.views import RESULT_LABELS, STATUS_LABELS as CALLBACK_STATUS_LABELS
+    names = list(CALLBACK_HEADERS)
+    yield "\ufeff" + _csv_line(str(CALLBACK_HEADERS[n]) for n in names)
+    args = {**args, "limit": CALLBACK_CHUNK_ROWS, "cursor": None}
+    kept = {id(row) for row in db.session.identity_map.values()}  # the user and such
+    while True:
+        rows, next_cursor = queries.callback_report(current_user, **args)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for c in rows:
+            writer.writerow([
+                c.ticket.number if c.ticket else "", show(c.kind, "kind"),
+                _local(c.created_at), _local(c.due_at),
+                str(CALLBACK_STATUS_LABELS.get(c.status, c.status)), c.attempts,
+                (c.agent.full_name or c.agent.username) if c.agent else "",
+                _local(c.done_at), str(RESULT_LABELS[c.result]) if c.result else "",
+                *("" if getattr(c, d) is None else getattr(c, d)
+                  for d in ("overall", "attitude", "standard", "effect")),
+                c.comment])
+        for row in list(db.session.identity_map.values()):
+            if id(row) not in kept and row in db.session:  # (a cascade may have gone first)
+                db.session.expunge(row)
+        yield buffer.getvalue()
+        if next_cursor is None:
+            return
+        args["cursor"] = next_cursor
