@@ -96,3 +96,43 @@ class ClosingDrive(Drive):
                 TicketEvent.ticket_id == ticket_id, TicketEvent.event == event)
                 .order_by(TicketEvent.id)).all()
             return [(row.note, dict(row.data or {}), row.actor_id) for row in rows]
+
+
+class ApiDrive(Drive):
+    """People by key, made on first use from `roles` ({key: (role, department code)}), and
+    the API (or a page login) as them."""
+
+    roles: dict[str, tuple[str, str | None]] = {}
+
+    def __init__(self, app, client, as_role):
+        super().__init__(app)
+        self.client, self._as_role = client, as_role
+        self.users, self._headers = {}, {}
+
+    def headers(self, who):
+        if who not in self._headers:
+            role, department = self.roles[who]
+            user, headers = self._as_role(role, department, username=who, locale="en")
+            self.users[who], self._headers[who] = user, headers
+        return self._headers[who]
+
+    def user(self, who):
+        self.headers(who)
+        return self.users[who]
+
+    def login(self, who):
+        from tests.conftest import PASSWORD
+        self.headers(who)
+        self.client.post("/logout")
+        response = self.client.post("/login", data={"username": who, "password": PASSWORD})
+        assert response.status_code == 302, response.status_code
+
+    def get(self, who, path, **kwargs):
+        return self.client.get("/api/v1" + path, headers=self.headers(who), **kwargs)
+
+    def post(self, who, path, json=None):
+        return self.client.post("/api/v1" + path, json=json if json is not None else {},
+                                headers=self.headers(who))
+
+    def patch(self, who, path, json=None):
+        return self.client.patch("/api/v1" + path, json=json, headers=self.headers(who))

@@ -18,7 +18,7 @@ def _published(board, **fields) -> dict:
 def test_current_announcements_show_to_their_departments_only(board, client):
     board.at(NOW)
     agents = _published(board, title="坐席须知：话术更新", department_ids=[
-        board.department("call_center")])
+        board.department_id("call_center")])
     everyone = _published(board, title="全员通知：系统升级")
     draft = board.draft(title="草稿不应出现")
     board.login("agent")
@@ -74,7 +74,7 @@ def test_the_management_page_creates_edits_schedules_and_publishes(board, client
     assert client.get("/announcements/new").status_code == 200
     response = client.post("/announcements/new", data={
         "title": "页面公告", "body": "页面正文", "departments": [
-            str(board.department("call_center"))]})
+            str(board.department_id("call_center"))]})
     assert response.status_code == 302
     path = response.location.split("localhost")[-1]
     page = client.get(path).get_data(as_text=True)
@@ -83,7 +83,7 @@ def test_the_management_page_creates_edits_schedules_and_publishes(board, client
     version = board.state(announcement_id)["version"]
     response = client.post(f"/announcements/{announcement_id}/edit", data={
         "title": "页面公告（改）", "body": "页面正文", "version": version,
-        "departments": [str(board.department("call_center"))]})
+        "departments": [str(board.department_id("call_center"))]})
     assert response.status_code == 302
     assert board.state(announcement_id)["title"] == "页面公告（改）"
     # A time in the past: refused on the form, nothing changed.
@@ -131,7 +131,7 @@ def test_who_may_manage_announcements(board, client):
 
 def test_someone_without_a_department_sees_only_announcements_for_everyone(board, client):
     board.at(NOW)
-    _published(board, title="只给坐席", department_ids=[board.department("call_center")])
+    _published(board, title="只给坐席", department_ids=[board.department_id("call_center")])
     _published(board, title="给所有人")
     board.login("nobody")
     home = client.get("/").get_data(as_text=True)

@@ -82,14 +82,14 @@ def test_assign_to_a_team_and_one_of_its_technicians_then_reassign(desk):
     assert response.status_code == 200, response.get_json()
     ticket = desk.ticket(ticket_id)
     assert ticket.state == "repair_dispatched"
-    assert ticket.department_id == desk.department("repair_team_1")
+    assert ticket.department_id == desk.department_id("repair_team_1")
     assert ticket.assignee_id == desk.user("tech1").id
     # Reassign to the other team and its technician: the same one event.
     response = desk.dispatch("dispatcher", ticket_id, "repair_team_2", "tech2")
     assert response.status_code == 200, response.get_json()
     ticket = desk.ticket(ticket_id)
     assert (ticket.department_id, ticket.assignee_id) == (
-        desk.department("repair_team_2"), desk.user("tech2").id)
+        desk.department_id("repair_team_2"), desk.user("tech2").id)
     # A team alone: nobody in particular.
     assert desk.dispatch("dispatcher", ticket_id, "repair_team_1").status_code == 200
     assert desk.ticket(ticket_id).assignee_id is None
@@ -145,14 +145,14 @@ def test_the_board_page_assigns_and_comes_back(desk, client):
     assert page.status_code == 200 and number in html and EAST in html
     assert f'/tickets/{ticket_id}/events/dispatch' in html
     response = client.post(f"/tickets/{ticket_id}/events/dispatch", data={
-        "version": version, "department_id": desk.department("repair_team_1"),
+        "version": version, "department_id": desk.department_id("repair_team_1"),
         "assignee_id": tech.id, "next": "/dispatch"})
     assert response.status_code == 302 and response.location.endswith("/dispatch")
     assert desk.ticket(ticket_id).assignee_id == tech.id
     # A technician of another team: the ticket page says why, nothing changed.
     response = client.post(f"/tickets/{ticket_id}/events/dispatch", data={
         "version": desk.ticket(ticket_id).version,
-        "department_id": desk.department("repair_team_1"),
+        "department_id": desk.department_id("repair_team_1"),
         "assignee_id": desk.user("tech2").id, "next": "/dispatch"})
     assert response.status_code == 400
     assert "not a member of the chosen team" in response.get_data(as_text=True)
@@ -160,7 +160,7 @@ def test_the_board_page_assigns_and_comes_back(desk, client):
     # Somewhere else than this site: back home instead.
     response = client.post(f"/tickets/{ticket_id}/events/dispatch", data={
         "version": desk.ticket(ticket_id).version,
-        "department_id": desk.department("repair_team_2"), "next": "//evil.example"})
+        "department_id": desk.department_id("repair_team_2"), "next": "//evil.example"})
     assert response.status_code == 302 and "evil" not in response.location
 
 
@@ -216,7 +216,7 @@ def test_the_boards_fast_json_is_exactly_what_its_schema_documents(desk, app):
     with app.test_request_context():
         from ticketing.auth.models import Department
         login_user(db.session.get(User, desk.user("dispatcher").id))
-        set_team_areas(db.session.get(Department, desk.department("repair_team_1")), ["东城区"])
+        set_team_areas(db.session.get(Department, desk.department_id("repair_team_1")), ["东城区"])
         data = board()
         assert board_json(data) == BoardSchema().dump(data)
         db.session.rollback()

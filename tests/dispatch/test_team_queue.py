@@ -91,7 +91,7 @@ def test_home_page_shows_the_team_its_work_orders(desk, client):
 
 
 def test_admin_sets_the_areas_a_team_serves_and_the_board_names_it(desk, client):
-    team_id = desk.department("repair_team_1")
+    team_id = desk.department_id("repair_team_1")
     desk.work_order(EAST)
     desk.login("admin")
     page = client.get("/dispatch/teams")
@@ -114,11 +114,11 @@ def test_admin_sets_the_areas_a_team_serves_and_the_board_names_it(desk, client)
         assert areas_of([team_id])[team_id] == ["东城区", "西城区"]
         db.session.remove()
     # Not a field team: no such page.
-    assert client.get(f"/dispatch/teams/{desk.department('operations')}").status_code == 404
+    assert client.get(f"/dispatch/teams/{desk.department_id('operations')}").status_code == 404
 
 
 def test_only_admins_manage_field_teams(desk, client):
-    team_id = desk.department("repair_team_1")
+    team_id = desk.department_id("repair_team_1")
     for who in ("dispatcher", "tech1", "supervisor"):
         desk.login(who)
         assert client.get("/dispatch/teams").status_code == 403, who

@@ -2,6 +2,8 @@
 area and their repair tickets, and a small driver of /api/v1."""
 import pytest
 
+from tests.drive import ApiDrive
+
 from ticketing.extensions import db
 
 # key -> (role, department code). The incidents' authorised department is `repair`.
@@ -16,28 +18,10 @@ ROLES = {
 }
 
 
-class Api:
+class Api(ApiDrive):
     """api.post("dispatcher", "/incidents", {...}) as that person (made on first use)."""
 
-    def __init__(self, app, client, as_role):
-        self.app, self.client, self._as_role, self.users, self._headers = (
-            app, client, as_role, {}, {})
-
-    def headers(self, who):
-        if who not in self._headers:
-            role, department = ROLES[who]
-            user, headers = self._as_role(role, department, username=who, locale="en")
-            self.users[who], self._headers[who] = user, headers
-        return self._headers[who]
-
-    def get(self, who, path, **kwargs):
-        return self.client.get("/api/v1" + path, headers=self.headers(who), **kwargs)
-
-    def post(self, who, path, json=None):
-        return self.client.post("/api/v1" + path, json=json, headers=self.headers(who))
-
-    def patch(self, who, path, json=None):
-        return self.client.patch("/api/v1" + path, json=json, headers=self.headers(who))
+    roles = ROLES
 
     def open_incident(self, **fields) -> dict:
         body = {"name": "东城光缆中断", "areas": ["东城区"], "fault_category": "fibre_cable",

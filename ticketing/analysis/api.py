@@ -2,25 +2,19 @@
 from ticketing.analysis import queries
 from ticketing.analysis.schemas import (ConsultFiguresSchema, ConsultQuerySchema, PeriodSchema,
                                         RepairQualitySchema)
-from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
+from ticketing.apiutil import ApiBlueprint
 from ticketing.auth.permissions import permission_required
 
 blp = ApiBlueprint("analysis_api", __name__, url_prefix="/api/v1",
                    description="Analysis: recurring consults, repair quality per team")
 
 
-def _errors(*statuses):
-    def decorator(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ApiErrorSchema)(view)
-        return view
-    return decorator
 
 
 @blp.route("/analysis/consults", methods=["GET"])
 @blp.arguments(ConsultQuerySchema, location="query")
 @blp.response(200, ConsultFiguresSchema)
-@_errors(400, 401, 403)
+@blp.errors(400, 401, 403)
 @permission_required("analysis.view")
 def consults(args):
     """The most frequent consult types and topics over a period (default: 30 days)."""
@@ -30,7 +24,7 @@ def consults(args):
 @blp.route("/analysis/repair-quality", methods=["GET"])
 @blp.arguments(PeriodSchema, location="query")
 @blp.response(200, RepairQualitySchema)
-@_errors(400, 401, 403)
+@blp.errors(400, 401, 403)
 @permission_required("analysis.view")
 def repair_quality(args):
     """Repair quality per field team from the callbacks answered in a period: overall

@@ -9,7 +9,7 @@ from ticketing.announcements.models import Announcement
 from ticketing.announcements.schemas import (AnnouncementCreateSchema, AnnouncementQuerySchema,
                                              AnnouncementSchema, AnnouncementUpdateSchema,
                                              ScheduleSchema, AnnouncementVersionSchema)
-from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
+from ticketing.apiutil import ApiBlueprint
 from ticketing.auth.permissions import permission_required
 from ticketing.errors import ApiError
 from ticketing.extensions import db
@@ -19,12 +19,6 @@ blp = ApiBlueprint("announcements_api", __name__, url_prefix="/api/v1",
                    description="Announcements (公告)")
 
 
-def _errors(*statuses):
-    def decorator(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ApiErrorSchema)(view)
-        return view
-    return decorator
 
 
 def _announcement_or_404(announcement_id: int, lock: bool = False) -> Announcement:
@@ -38,7 +32,7 @@ def _announcement_or_404(announcement_id: int, lock: bool = False) -> Announceme
 @blp.route("/announcements", methods=["GET"])
 @blp.arguments(AnnouncementQuerySchema, location="query")
 @blp.response(200, AnnouncementSchema(many=True))
-@_errors(400, 401, 403)
+@blp.errors(400, 401, 403)
 @permission_required("announcements.view")
 def list_announcements(args):
     """Announcements, newest first, by state (draft, scheduled, current, cancelled, revoked,
@@ -49,7 +43,7 @@ def list_announcements(args):
 @blp.route("/announcements", methods=["POST"])
 @blp.arguments(AnnouncementCreateSchema)
 @blp.response(201, AnnouncementSchema)
-@_errors(400, 401, 403)
+@blp.errors(400, 401, 403)
 @permission_required("announcements.manage")
 def create_announcement(data):
     """A draft announcement."""
@@ -63,7 +57,7 @@ def create_announcement(data):
 
 @blp.route("/announcements/<int:announcement_id>", methods=["GET"])
 @blp.response(200, AnnouncementSchema)
-@_errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 @permission_required("announcements.view")
 def get_announcement(announcement_id):
     return _announcement_or_404(announcement_id)
@@ -72,7 +66,7 @@ def get_announcement(announcement_id):
 @blp.route("/announcements/<int:announcement_id>", methods=["PATCH"])
 @blp.arguments(AnnouncementUpdateSchema)
 @blp.response(200, AnnouncementSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("announcements.manage")
 def update_announcement(data, announcement_id):
     """Edit a draft or scheduled announcement with the version you read (409 once
@@ -87,7 +81,7 @@ def update_announcement(data, announcement_id):
 @blp.route("/announcements/<int:announcement_id>/schedule", methods=["POST"])
 @blp.arguments(ScheduleSchema)
 @blp.response(200, AnnouncementSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("announcements.manage")
 def schedule_announcement(data, announcement_id):
     """Publish at `publish_at` (in the future; a scheduled one is moved): the sweep
@@ -108,7 +102,7 @@ def _action(action: str, data: dict, announcement_id: int):
 @blp.route("/announcements/<int:announcement_id>/publish", methods=["POST"])
 @blp.arguments(AnnouncementVersionSchema)
 @blp.response(200, AnnouncementSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("announcements.manage")
 def publish_announcement(data, announcement_id):
     """Publish a draft or a scheduled announcement now (409 if cancelled or published)."""
@@ -118,7 +112,7 @@ def publish_announcement(data, announcement_id):
 @blp.route("/announcements/<int:announcement_id>/cancel", methods=["POST"])
 @blp.arguments(AnnouncementVersionSchema)
 @blp.response(200, AnnouncementSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("announcements.manage")
 def cancel_announcement(data, announcement_id):
     """Call off a draft or a scheduled announcement before its time."""
@@ -128,7 +122,7 @@ def cancel_announcement(data, announcement_id):
 @blp.route("/announcements/<int:announcement_id>/withdraw", methods=["POST"])
 @blp.arguments(AnnouncementVersionSchema)
 @blp.response(200, AnnouncementSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("announcements.manage")
 def withdraw_announcement(data, announcement_id):
     """Revoke a current announcement: it leaves the home pages and stays searchable."""
@@ -138,7 +132,7 @@ def withdraw_announcement(data, announcement_id):
 @blp.route("/announcements/<int:announcement_id>/archive", methods=["POST"])
 @blp.arguments(AnnouncementVersionSchema)
 @blp.response(200, AnnouncementSchema)
-@_errors(400, 401, 403, 404, 409)
+@blp.errors(400, 401, 403, 404, 409)
 @permission_required("announcements.manage")
 def archive_announcement(data, announcement_id):
     """Move a current announcement to the archive."""

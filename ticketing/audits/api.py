@@ -1,11 +1,13 @@
 """API: the audit rules, the audit queue, one audit with its steps, the decision; the
 liability of a complaint, its appeal and the ruling on it."""
+from functools import partial
+
 from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
+from ticketing.apiutil import ApiBlueprint
 from ticketing.audits import liability as liability_ops, operations as ops, queries
 from ticketing.audits.models import Audit
 from ticketing.audits.permissions import can_reach_liability
@@ -25,14 +27,8 @@ blp = ApiBlueprint("audits_api", __name__, url_prefix="/api/v1",
                    description="Supervision: audits (监管) and complaint liability (责任定性)")
 
 
-def _errors(*statuses):
-    """Document the error responses an endpoint can give (409s name what they conflict on)."""
-    def decorator(view):
-        for status in statuses:
-            schema = AuditConflictSchema if status == 409 else ApiErrorSchema
-            view = blp.alt_response(status, schema=schema)(view)
-        return view
-    return decorator
+# 409s name what they conflict on.
+_errors = partial(blp.errors, conflict_schema=AuditConflictSchema)
 
 
 def _audit_or_404(audit_id: int) -> Audit:

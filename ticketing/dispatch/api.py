@@ -6,7 +6,7 @@ team's actions are its take, accept and report_repaired events: one path for eac
 from flask import jsonify
 from flask_login import current_user
 
-from ticketing.apiutil import ApiBlueprint, ApiErrorSchema
+from ticketing.apiutil import ApiBlueprint
 from ticketing.auth.permissions import permission_required
 from ticketing.dispatch import queries
 from ticketing.dispatch.schemas import (BoardQuerySchema, BoardSchema, QueueSchema, TeamSchema,
@@ -19,18 +19,12 @@ blp = ApiBlueprint("dispatch_api", __name__, url_prefix="/api/v1",
 QUEUE_EVENTS = ("take", "accept", "report_repaired")
 
 
-def _errors(*statuses):
-    def decorator(view):
-        for status in statuses:
-            view = blp.alt_response(status, schema=ApiErrorSchema)(view)
-        return view
-    return decorator
 
 
 @blp.route("/dispatch/board", methods=["GET"])
 @blp.arguments(BoardQuerySchema, location="query")
 @blp.response(200, BoardSchema)
-@_errors(400, 401, 403)
+@blp.errors(400, 401, 403)
 @permission_required("dispatch.board")
 def get_board(args):
     """Open repair work orders grouped by customer area and fault type, unassigned first,
@@ -42,7 +36,7 @@ def get_board(args):
 
 @blp.route("/dispatch/teams", methods=["GET"])
 @blp.response(200, TeamSchema(many=True))
-@_errors(401, 403)
+@blp.errors(401, 403)
 @permission_required("dispatch.board")
 def list_teams():
     """Field teams with their members (the technicians) and the areas they serve."""
@@ -51,7 +45,7 @@ def list_teams():
 
 @blp.route("/dispatch/queue", methods=["GET"])
 @blp.response(200, QueueSchema)
-@_errors(401, 403)
+@blp.errors(401, 403)
 @permission_required("dispatch.queue")
 def get_queue():
     """Your field team's work orders: to accept first, then by nearest deadline (team null
