@@ -3,7 +3,6 @@ area and their repair tickets, and a small driver of /api/v1."""
 import pytest
 
 from tests.drive import ApiDrive
-
 from ticketing.extensions import db
 
 # key -> (role, department code). The incidents' authorised department is `repair`.
