@@ -99,41 +99,29 @@ def _action(action: str, data: dict, announcement_id: int):
     return announcement
 
 
-@blp.route("/announcements/<int:announcement_id>/publish", methods=["POST"])
-@blp.arguments(AnnouncementVersionSchema)
-@blp.response(200, AnnouncementSchema)
-@blp.errors(400, 401, 403, 404, 409)
-@permission_required("announcements.manage")
-def publish_announcement(data, announcement_id):
-    """Publish a draft or a scheduled announcement now (409 if cancelled or published)."""
-    return _action("publish", data, announcement_id)
+# The four state actions share their shape: one endpoint each, made here from its docstring.
+_ACTION_DOCS = {
+    "publish": "Publish a draft or a scheduled announcement now (409 if cancelled or "
+               "published).",
+    "cancel": "Call off a draft or a scheduled announcement before its time.",
+    "withdraw": "Revoke a current announcement: it leaves the home pages and stays "
+                "searchable.",
+    "archive": "Move a current announcement to the archive.",
+}
 
 
-@blp.route("/announcements/<int:announcement_id>/cancel", methods=["POST"])
-@blp.arguments(AnnouncementVersionSchema)
-@blp.response(200, AnnouncementSchema)
-@blp.errors(400, 401, 403, 404, 409)
-@permission_required("announcements.manage")
-def cancel_announcement(data, announcement_id):
-    """Call off a draft or a scheduled announcement before its time."""
-    return _action("cancel", data, announcement_id)
+def _register_action(action: str, doc: str) -> None:
+    def view(data, announcement_id):
+        return _action(action, data, announcement_id)
+
+    view.__name__ = f"{action}_announcement"
+    view.__doc__ = doc
+    view = permission_required("announcements.manage")(view)
+    view = blp.errors(400, 401, 403, 404, 409)(view)
+    view = blp.response(200, AnnouncementSchema)(view)
+    view = blp.arguments(AnnouncementVersionSchema)(view)
+    blp.route(f"/announcements/<int:announcement_id>/{action}", methods=["POST"])(view)
 
 
-@blp.route("/announcements/<int:announcement_id>/withdraw", methods=["POST"])
-@blp.arguments(AnnouncementVersionSchema)
-@blp.response(200, AnnouncementSchema)
-@blp.errors(400, 401, 403, 404, 409)
-@permission_required("announcements.manage")
-def withdraw_announcement(data, announcement_id):
-    """Revoke a current announcement: it leaves the home pages and stays searchable."""
-    return _action("withdraw", data, announcement_id)
-
-
-@blp.route("/announcements/<int:announcement_id>/archive", methods=["POST"])
-@blp.arguments(AnnouncementVersionSchema)
-@blp.response(200, AnnouncementSchema)
-@blp.errors(400, 401, 403, 404, 409)
-@permission_required("announcements.manage")
-def archive_announcement(data, announcement_id):
-    """Move a current announcement to the archive."""
-    return _action("archive", data, announcement_id)
+for _name, _doc in _ACTION_DOCS.items():
+    _register_action(_name, _doc)
