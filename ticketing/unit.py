@@ -11,7 +11,7 @@ from flask import flash
 
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
-from ticketing.forms import attach_errors
+from ticketing.forms import attach_errors, show_every_error
 
 
 class unit_of_work:  # noqa: N801  (used like a function: `with unit_of_work(form) as work`)
@@ -40,3 +40,19 @@ class unit_of_work:  # noqa: N801  (used like a function: `with unit_of_work(for
                 flash(message, "error")
             return True
         return False
+
+
+
+def save_form(form, save, aliases: dict | None = None):
+    """An admin form's POST: when the form passes its own checks, `save()` (the operation)
+    runs in one unit of work and its result is returned (True if it returns nothing);
+    otherwise, or when the operation refuses the input, None, with every error on the
+    form in one round (see forms.show_every_error)."""
+    if form.validate_on_submit():
+        with unit_of_work(form, aliases) as work:
+            result = save()
+        if work.ok:
+            return True if result is None else result
+        return None
+    show_every_error(form, save, aliases)
+    return None

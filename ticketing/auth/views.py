@@ -15,9 +15,8 @@ from ticketing.auth.models import (DEPARTMENT_KINDS, ApiToken, Department, Login
 from ticketing.auth.permissions import (all_permissions, can_manage_tokens_of, forbidden,
                                         permission_required)
 from ticketing.extensions import db
-from ticketing.forms import show_every_error
 from ticketing.security import safe_next
-from ticketing.unit import unit_of_work
+from ticketing.unit import save_form, unit_of_work
 
 bp = Blueprint("auth", __name__)
 
@@ -138,20 +137,17 @@ def user_new():
     form = UserForm()
     _fill_user_choices(form)
     def create():
-        return ops.create_user(form.username.data or "", form.password.data or "",
+        user = ops.create_user(form.username.data or "", form.password.data or "",
                                form.roles.data, form.department.data or None,
                                full_name=form.full_name.data or "", locale=form.locale.data,
                                actor=current_user)
+        user.active = form.active.data
+        return user
 
-    if form.validate_on_submit():
-        with unit_of_work(form, ROLE_FIELD) as work:
-            user = create()
-            user.active = form.active.data
-        if work.ok:
-            flash(_("User %(name)s created.", name=user.username), "success")
-            return redirect(url_for("auth.users"))
-    else:
-        show_every_error(form, create, ROLE_FIELD)
+    user = save_form(form, create, ROLE_FIELD)
+    if user:
+        flash(_("User %(name)s created.", name=user.username), "success")
+        return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None), (
         400 if form.errors else 200)
 
@@ -174,14 +170,9 @@ def user_edit(user_id: int):
                         locale=form.locale.data, password=form.password.data or None,
                         actor=current_user)
 
-    if form.validate_on_submit():
-        with unit_of_work(form, ROLE_FIELD) as work:
-            update()
-        if work.ok:
-            flash(_("User %(name)s saved.", name=user.username), "success")
-            return redirect(url_for("auth.users"))
-    else:
-        show_every_error(form, update, ROLE_FIELD)
+    if save_form(form, update, ROLE_FIELD):
+        flash(_("User %(name)s saved.", name=user.username), "success")
+        return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user,
                            tokens=_tokens_of(user.id), confirm=ConfirmForm()), (
         400 if form.errors else 200)
@@ -261,14 +252,10 @@ def role_new():
         return ops.create_role(form.name.data or "", form.label.data or "",
                                form.label_en.data or "", form.permissions.data or [])
 
-    if form.validate_on_submit():
-        with unit_of_work(form) as work:
-            role = create()
-        if work.ok:
-            flash(_("Role %(role)s created.", role=role.label), "success")
-            return redirect(url_for("auth.roles"))
-    else:
-        show_every_error(form, create)
+    role = save_form(form, create)
+    if role:
+        flash(_("Role %(role)s created.", role=role.label), "success")
+        return redirect(url_for("auth.roles"))
     return render_template("auth/role_new.html", form=form, permissions=catalogue), (
         400 if form.errors else 200)
 
@@ -303,14 +290,10 @@ def _department_form(department: Department | None):
                                    name=form.name.data or "", name_en=form.name_en.data or "",
                                    kind=form.kind.data, active=form.active.data)
 
-    if form.validate_on_submit():
-        with unit_of_work(form) as work:
-            saved = save()
-        if work.ok:
-            flash(_("Department %(name)s saved.", name=saved.name), "success")
-            return redirect(url_for("auth.departments"))
-    else:
-        show_every_error(form, save)
+    saved = save_form(form, save)
+    if saved:
+        flash(_("Department %(name)s saved.", name=saved.name), "success")
+        return redirect(url_for("auth.departments"))
     return render_template("auth/department_form.html", form=form, department=department), (
         400 if form.errors else 200)
 

@@ -11,8 +11,7 @@ from ticketing.auth.permissions import permission_required
 from ticketing.extensions import db
 from ticketing.faults import operations as ops
 from ticketing.faults.models import FaultCategory
-from ticketing.forms import show_every_error
-from ticketing.unit import unit_of_work
+from ticketing.unit import save_form
 
 bp = Blueprint("faults", __name__)
 
@@ -59,14 +58,10 @@ def _form(category: FaultCategory | None):
                                  mass_fault=form.mass_fault.data,
                                  sort_order=form.sort_order.data)
 
-    if form.validate_on_submit():
-        with unit_of_work(form) as work:
-            saved = save()
-        if work.ok:
-            flash(_("Fault category %(name)s saved.", name=saved.name), "success")
-            return redirect(url_for("faults.categories"))
-    else:
-        show_every_error(form, save)
+    saved = save_form(form, save)
+    if saved:
+        flash(_("Fault category %(name)s saved.", name=saved.name), "success")
+        return redirect(url_for("faults.categories"))
     return render_template("faults/category_form.html", form=form, category=category), (
         400 if form.errors else 200)
 
