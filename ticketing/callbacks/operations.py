@@ -5,7 +5,7 @@ fire_event, so the reopening, its history row (linking the survey) and the surve
 together."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import format_datetime, gettext as _
 from sqlalchemy import func, select, update
@@ -19,9 +19,9 @@ from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
 from ticketing.signals import callback_surveyed
 from ticketing.tickets.models import Ticket
-from ticketing.timers.calendars import business_calendar
 from ticketing.timers.clocks import _timer_row, schedule_timers
 from ticketing.timers.models import Calendar, Notification
+from ticketing.timers.policies import calendar_for
 from workflows.business_time import add_business_minutes
 from workflows.tickets import KINDS
 
@@ -101,19 +101,10 @@ def save_settings(data: dict, expected_version: int) -> CallbackSettings:
     return row
 
 
-def _calendar_of(settings: CallbackSettings):
-    calendar = settings.calendar
-    if calendar is None and settings.calendar_id is not None:
-        calendar = db.session.get(Calendar, settings.calendar_id)
-    return calendar
-
-
 def business_due(settings: CallbackSettings, start: datetime, minutes: int) -> datetime:
-    calendar = _calendar_of(settings)
-    if calendar is None:  # no calendar at all: wall-clock minutes
-        from datetime import timedelta
+    if settings.calendar_id is None:  # no calendar at all: wall-clock minutes
         return start + timedelta(minutes=minutes)
-    return add_business_minutes(start, minutes, business_calendar(calendar, start))
+    return add_business_minutes(start, minutes, calendar_for(settings.calendar_id, start))
 
 
 # -- tasks ---------------------------------------------------------------------------------

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from ticketing.timers.models import Calendar
 from workflows.business_time import BusinessCalendar, china_holidays
+
+if TYPE_CHECKING:  # policies imports this module
+    from ticketing.timers.policies import CalendarTerms
 
 _cache: dict[tuple, BusinessCalendar] = {}
 _lock = threading.Lock()
@@ -21,17 +25,24 @@ def years_around(at: datetime) -> tuple[int, ...]:
     return tuple(range(at.year - 1, at.year + 3))
 
 
-def business_calendar(row: Calendar, around: datetime) -> BusinessCalendar:
+def _days_of(row) -> tuple[tuple[date, str], ...]:
+    """(day, kind) of the admin's days: CalendarDay rows, or timers.policies' plain tuples."""
+    return tuple(sorted(d if isinstance(d, tuple) else (d.day, d.kind) for d in row.days))
+
+
+def business_calendar(row: Calendar | CalendarTerms, around: datetime) -> BusinessCalendar:
+    """The calendar of a row or of timers.policies.CalendarTerms (the same attributes)."""
     years = years_around(around)
+    days = _days_of(row)
     key = (row.timezone, row.always_open, row.china_holidays,
            tuple(sorted((int(day), tuple(map(tuple, hours)))
                         for day, hours in (row.weekly_hours or {}).items())),
-           tuple(sorted((d.day, d.kind) for d in row.days)), years)
+           days, years)
     with _lock:
         built = _cache.get(key)
     if built is not None:
         return built
-    built = build_calendar(row, years)
+    built = build_calendar(row, days, years)
     with _lock:
         if len(_cache) >= _CACHE_LIMIT:
             _cache.clear()
@@ -39,11 +50,11 @@ def business_calendar(row: Calendar, around: datetime) -> BusinessCalendar:
     return built
 
 
-def build_calendar(row: Calendar, years) -> BusinessCalendar:
+def build_calendar(row, days, years) -> BusinessCalendar:
     if row.always_open:
         return BusinessCalendar(timezone=row.timezone, always_open=True)
-    extra_off = {d.day for d in row.days if d.kind == "holiday"}
-    extra_on = {d.day for d in row.days if d.kind == "workday"}
+    extra_off = {day for day, kind in days if kind == "holiday"}
+    extra_on = {day for day, kind in days if kind == "workday"}
     off: frozenset[date] = frozenset()
     on: frozenset[date] = frozenset()
     if row.china_holidays:

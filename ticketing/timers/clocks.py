@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.signals import ticket_opened, tickets_transitioned
-from ticketing.timers.calendars import business_calendar
-from ticketing.timers.models import SlaClock, SlaPolicy, Timer
+from ticketing.timers.models import SlaClock, Timer
+from ticketing.timers.policies import PolicyTerms, calendar_for, matching_policies
 from workflows.business_time import add_business_minutes, business_minutes_between
 from workflows.tickets import ALL_CLOCKS, CLOCKS, EVENTS, responded
 
@@ -88,7 +88,7 @@ _CANCEL_PENDING = (
 def _clock_timer_rows(clock: SlaClock, now: datetime) -> list[dict]:
     """The timer of the clock's next mark from `now` on (one pending timer per clock: the
     handler writes the one after when it fires), or none past the last mark."""
-    cal = business_calendar(clock.calendar, now)
+    cal = calendar_for(clock.calendar_id, now)
     used = clock.business_minutes_used
     target = clock.target_minutes
     marks: list[tuple[str, int, float]] = []
@@ -121,22 +121,7 @@ def customer_tier(ticket) -> str:
     return ticket.customer.tier if ticket.customer is not None else "ordinary"
 
 
-# Built once: every new ticket asks it, and building the statement cost more than running it.
-_MATCHING_POLICIES = select(SlaPolicy).where(
-    SlaPolicy.active.is_(True),
-    or_(SlaPolicy.kind.is_(None), SlaPolicy.kind == bindparam("kind")),
-    or_(SlaPolicy.priority.is_(None), SlaPolicy.priority == bindparam("priority")),
-    or_(SlaPolicy.customer_tier.is_(None), SlaPolicy.customer_tier == bindparam("tier")))
-
-
-def matching_policies(kind: str, priority: str, tier: str) -> list[SlaPolicy]:
-    """Active policies that apply, most specific first (NULL fields match anything)."""
-    rows = db.session.scalars(_MATCHING_POLICIES,
-                              {"kind": kind, "priority": priority, "tier": tier}).all()
-    return sorted(rows, key=lambda p: (tuple(-x for x in p.specificity), p.id))
-
-
-def policy_for(ticket, *, complaint_limit: bool = False) -> SlaPolicy | None:
+def policy_for(ticket, *, complaint_limit: bool = False) -> PolicyTerms | None:
     for policy in matching_policies(ticket.kind, ticket.priority, customer_tier(ticket)):
         if not complaint_limit or policy.complaint_limit_minutes:
             return policy
@@ -164,12 +149,12 @@ def live_clocks_of(ticket_ids: list[int]) -> dict[int, dict[str, SlaClock]]:
     return found
 
 
-def _new_clock(ticket, name: str, policy: SlaPolicy, minutes: int, now: datetime,
+def _new_clock(ticket, name: str, policy: PolicyTerms, minutes: int, now: datetime,
                department_id: int | None = None) -> SlaClock:
-    cal = business_calendar(policy.calendar, now)
+    cal = calendar_for(policy.calendar_id, now)
     return SlaClock(
         ticket_id=ticket.id, clock=name, round=ticket.reopen_count, policy_id=policy.id,
-        calendar_id=policy.calendar_id, calendar=policy.calendar,
+        calendar_id=policy.calendar_id,
         department_id=department_id if department_id is not None else ticket.department_id,
         target_minutes=minutes, warn_before_minutes=policy.warn_before_minutes,
         level2_after_minutes=policy.level2_after_minutes,
@@ -196,13 +181,13 @@ def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> list
     return clocks
 
 
-def start_clock(ticket, name: str, policy: SlaPolicy, minutes: int, now: datetime,
+def start_clock(ticket, name: str, policy: PolicyTerms, minutes: int, now: datetime,
                 department_id: int | None = None) -> SlaClock:
     return start_clocks(ticket, [(name, policy, minutes, department_id)], now)[0]
 
 
 def _close_segment(clock: SlaClock, now: datetime) -> None:
-    cal = business_calendar(clock.calendar, now)
+    cal = calendar_for(clock.calendar_id, now)
     clock.business_minutes_used += business_minutes_between(clock.resumed_at, now, cal)
     clock.resumed_at = None
     if now > clock.due_at:
@@ -246,7 +231,7 @@ def _resume(clock: SlaClock, now: datetime) -> bool:
     clock.segment += 1
     remaining = clock.target_minutes - clock.business_minutes_used
     if remaining > 0:
-        clock.due_at = add_business_minutes(now, remaining, business_calendar(clock.calendar,
+        clock.due_at = add_business_minutes(now, remaining, calendar_for(clock.calendar_id,
                                                                               now))
     return True
 
@@ -267,7 +252,7 @@ def live_minutes_used(clock: SlaClock, now: datetime | None = None) -> float:
         return clock.business_minutes_used
     now = now or utcnow()
     return clock.business_minutes_used + business_minutes_between(
-        clock.resumed_at, now, business_calendar(clock.calendar, now))
+        clock.resumed_at, now, calendar_for(clock.calendar_id, now))
 
 
 def start_named_clocks(ticket, names, now: datetime, live: dict | None = None) -> list:

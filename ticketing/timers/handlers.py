@@ -28,9 +28,9 @@ from ticketing.dbsetup import insert_rows
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.operations import record_system_notes
-from ticketing.timers.calendars import business_calendar
 from ticketing.timers.clocks import ESCALATION, WARNING, next_mark_row, schedule_timers
-from ticketing.timers.models import Calendar, Notification, SlaClock
+from ticketing.timers.models import Notification, SlaClock
+from ticketing.timers.policies import calendar_for
 from workflows.business_time import add_business_minutes
 
 # The ladder (SPEC §3). "after_target": (clock column, sign) giving the mark's business
@@ -179,14 +179,14 @@ def _department_id(clock: _BatchClock, ticket) -> int | None:
     return ticket.department_id
 
 
-def _mark_at(clock: _BatchClock, step: dict, calendars: dict, now: datetime) -> datetime:
+def _mark_at(clock: _BatchClock, step: dict, now: datetime) -> datetime:
     """When a mark at or after the target falls due (the clock ran without a pause since
     its timer was written, or the timer would belong to an older segment)."""
     if step["after_target"] is None:
         return clock.due_at
     column, sign = step["after_target"]
     minutes = sign * getattr(clock, column)
-    calendar = business_calendar(calendars[clock.calendar_id], now)
+    calendar = calendar_for(clock.calendar_id, now)
     return add_business_minutes(clock.due_at, max(minutes, 0), calendar)
 
 
@@ -211,10 +211,6 @@ def fire_sla_timers(timers: list, now: datetime) -> list[int]:
     db.session.flush()
     clocks = _lock_clocks(clock_ids)
     busy = [t.id for t in timers if t.clock_id is not None and t.clock_id not in clocks]
-    calendars = {row.id: row for row in db.session.scalars(
-        select(Calendar).where(among(Calendar.id, sorted({c.calendar_id
-                                                          for c in clocks.values()}))))} \
-        if clocks else {}
     fired: list[tuple[_BatchClock, dict, bool]] = []  # (clock, ladder step, skipped)
     next_marks: dict[int, dict] = {}
     for timer in timers:
@@ -240,7 +236,7 @@ def fire_sla_timers(timers: list, now: datetime) -> list[int]:
             if level > TOP_LEVEL:
                 next_marks.pop(clock.id, None)
                 break
-            due = _mark_at(clock, LADDER[level], calendars, now)
+            due = _mark_at(clock, LADDER[level], now)
             if due > now:
                 next_marks[clock.id] = next_mark_row(clock, LADDER[level], due, now)
                 break

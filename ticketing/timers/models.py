@@ -41,6 +41,8 @@ class Calendar(db.Model):
     china_holidays: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Incremented by every edit (timers.policies: the stamp each process checks).
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     days: Mapped[list[CalendarDay]] = relationship(
         back_populates="calendar", cascade="all, delete-orphan", order_by="CalendarDay.day")
@@ -105,6 +107,8 @@ class SlaPolicy(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Incremented by every edit (timers.policies: the stamp each process checks).
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     calendar: Mapped[Calendar] = relationship(lazy="joined")
 
