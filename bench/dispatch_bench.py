@@ -18,7 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
-common.SQLITE_PATH = "/tmp/dispatch-bench.sqlite3"
+common.SQLITE_PATH = os.environ.get("BENCH_DISPATCH_SQLITE_PATH", "/tmp/dispatch-bench.sqlite3")
 common.PG_URL = os.environ.get("BENCH_DISPATCH_PG_URL",
                                "postgresql+psycopg://postgres@127.0.0.1:5432/bench_dispatch")
 

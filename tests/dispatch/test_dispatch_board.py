@@ -149,6 +149,14 @@ def test_the_board_page_assigns_and_comes_back(desk, client):
         "assignee_id": tech.id, "next": "/dispatch"})
     assert response.status_code == 302 and response.location.endswith("/dispatch")
     assert desk.ticket(ticket_id).assignee_id == tech.id
+    # Back on the board, its row's form holds the team and technician it now has.
+    html = client.get("/dispatch").get_data(as_text=True)
+    row = html[html.index(f'id="team-{ticket_id}"'):]
+    row = row[:row.index("</form>")]
+    team_id = desk.department_id("repair_team_1")
+    assert f'<option value="{team_id}" selected>' in row
+    assert row.count(" selected") == 2
+    assert f'<option value="{tech.id}" selected data-department="{team_id}">' in row
     # A technician of another team: the ticket page says why, nothing changed.
     response = client.post(f"/tickets/{ticket_id}/events/dispatch", data={
         "version": desk.ticket(ticket_id).version,
