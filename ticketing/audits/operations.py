@@ -9,21 +9,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import and_, func, or_, select, update
 
 from ticketing.audits.models import Audit, AuditRules
 from ticketing.audits.sampling import sampled
 from ticketing.auth.models import User
 from ticketing.callbacks.models import Callback
-from ticketing.callbacks.operations import business_due, escalation_recipients
+from ticketing.callbacks.operations import business_due, notify_overdue
 from ticketing.clock import utcnow
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
 from ticketing.signals import ticket_noted
 from ticketing.tickets.models import Ticket, TicketEvent
 from ticketing.timers.clocks import _timer_row, schedule_timers
-from ticketing.timers.models import Calendar, Notification, SlaClock
+from ticketing.timers.models import Calendar, SlaClock
 
 OVERDUE = "audit_overdue"  # the timer kind, and the notification kind
 ESCALATION_PERMISSION = "audits.escalations"
@@ -285,26 +284,23 @@ def decision_label(decision: str | None) -> str:
 def fire_overdue_audits(timers: list, now: datetime) -> None:
     """Batch handler of audit_overdue timers: each audit still open and past due is escalated
     once (a notification to each holder of audits.escalations). Idempotent: the audits are
-    locked and re-read; a decided or already escalated one is left alone."""
+    locked and re-read; a decided or already escalated one is left alone. A few statements
+    per batch, whatever its size."""
     wanted = sorted({(t.data or {}).get("audit_id") for t in timers} - {None})
     if not wanted:
         return
-    audits = db.session.scalars(
-        select(Audit).where(Audit.id.in_(wanted)).order_by(Audit.id)
-        .options(lazyload("*")).with_for_update()
-        .execution_options(populate_existing=True)).all()
-    due = [a for a in audits if a.status == "open" and a.escalated_at is None
-           and a.due_at <= now]
+    rows = db.session.execute(
+        select(Audit.id, Audit.ticket_id, Audit.status, Audit.escalated_at, Audit.due_at,
+               Ticket.number)
+        .join(Ticket, Ticket.id == Audit.ticket_id)
+        .where(Audit.id.in_(wanted)).order_by(Audit.id)
+        .with_for_update(of=Audit.__table__)).all()
+    due = [r for r in rows if r.status == "open" and r.escalated_at is None
+           and r.due_at <= now]
     if not due:
         return
-    recipients = escalation_recipients(ESCALATION_PERMISSION)
-    numbers = dict(db.session.execute(select(Ticket.id, Ticket.number).where(
-        Ticket.id.in_(sorted({a.ticket_id for a in due})))).all())
-    for audit in due:
-        audit.escalated_at = now
-        for user_id in recipients:
-            db.session.add(Notification(
-                user_id=user_id, ticket_id=audit.ticket_id, kind=OVERDUE, created_at=now,
-                data={"audit_id": audit.id, "ticket_number": numbers.get(audit.ticket_id),
-                      "due_at": audit.due_at.isoformat()}))
-    db.session.flush()
+    db.session.execute(update(Audit).where(Audit.id.in_([r.id for r in due]))
+                       .values(escalated_at=now).execution_options(synchronize_session=False))
+    notify_overdue(OVERDUE, ESCALATION_PERMISSION, [
+        (r.ticket_id, {"audit_id": r.id, "ticket_number": r.number,
+                       "due_at": r.due_at.isoformat()}) for r in due], now)

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from flask_babel import format_datetime, gettext as _
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import lazyload
 
 from ticketing.auth.models import User
 from ticketing.callbacks.models import (DIMENSIONS, Callback, CallbackAttempt,
                                         CallbackSettings)
 from ticketing.clock import utcnow
+from ticketing.dbsetup import insert_rows
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
 from ticketing.signals import callback_surveyed
@@ -269,10 +269,21 @@ def escalation_recipients(permission: str = ESCALATION_PERMISSION) -> list[int]:
     return recipients.of([rule], None, None)
 
 
+def notify_overdue(kind: str, permission: str, overdue: list[tuple[int, dict]],
+                   now: datetime) -> None:
+    """One notification to each holder of `permission` per overdue (ticket id, data), all
+    in one INSERT (a sweep batch escalates hundreds)."""
+    recipients = escalation_recipients(permission)
+    insert_rows(Notification.__table__, [
+        {"user_id": user_id, "ticket_id": ticket_id, "kind": kind, "data": data,
+         "created_at": now} for ticket_id, data in overdue for user_id in recipients])
+
+
 def fire_overdue_callbacks(timers: list, now: datetime) -> None:
     """Batch handler of callback_overdue timers: each callback still pending at the attempt
     the timer was set for is escalated once (a notification to each lead). Idempotent: the
-    callback is locked and re-read; a done, superseded or re-attempted one is left alone."""
+    callbacks are locked and re-read; a done, superseded or re-attempted one is left alone.
+    A few statements per batch, whatever its size: plain columns, one UPDATE, one INSERT."""
     wanted = {}
     for timer in timers:
         data = timer.data or {}
@@ -280,22 +291,19 @@ def fire_overdue_callbacks(timers: list, now: datetime) -> None:
             wanted[data["callback_id"]] = data.get("attempt", 0)
     if not wanted:
         return
-    callbacks = db.session.scalars(
-        select(Callback).where(Callback.id.in_(sorted(wanted))).order_by(Callback.id)
-        .options(lazyload("*")).with_for_update()
-        .execution_options(populate_existing=True)).all()
-    due = [c for c in callbacks if c.status == "pending" and c.attempts == wanted[c.id]
-           and c.escalations <= c.attempts and c.due_at <= now]
+    rows = db.session.execute(
+        select(Callback.id, Callback.ticket_id, Callback.status, Callback.attempts,
+               Callback.escalations, Callback.due_at, Ticket.number)
+        .join(Ticket, Ticket.id == Callback.ticket_id)
+        .where(Callback.id.in_(sorted(wanted))).order_by(Callback.id)
+        .with_for_update(of=Callback.__table__)).all()
+    due = [r for r in rows if r.status == "pending" and r.attempts == wanted[r.id]
+           and r.escalations <= r.attempts and r.due_at <= now]
     if not due:
         return
-    recipients = escalation_recipients()
-    numbers = dict(db.session.execute(select(Ticket.id, Ticket.number).where(
-        Ticket.id.in_(sorted({c.ticket_id for c in due})))).all())
-    for callback in due:
-        callback.escalations = callback.attempts + 1
-        for user_id in recipients:
-            db.session.add(Notification(
-                user_id=user_id, ticket_id=callback.ticket_id, kind=OVERDUE, created_at=now,
-                data={"callback_id": callback.id, "ticket_number": numbers.get(
-                    callback.ticket_id), "due_at": callback.due_at.isoformat()}))
-    db.session.flush()
+    db.session.execute(update(Callback).where(Callback.id.in_([r.id for r in due]))
+                       .values(escalations=Callback.attempts + 1)
+                       .execution_options(synchronize_session=False))
+    notify_overdue(OVERDUE, ESCALATION_PERMISSION, [
+        (r.ticket_id, {"callback_id": r.id, "ticket_number": r.number,
+                       "due_at": r.due_at.isoformat()}) for r in due], now)
