@@ -11,7 +11,7 @@
    closing wrote (pending, no attempt, due `due_minutes` business minutes after the
    closing, which is in the past) and D/2 closed complaints get the closing's audit (open,
    due `due_minutes` business minutes after the closing); each gets its overdue timer, made
-   by the areas' own `_overdue_timer` and inserted by `schedule_timers`. After the sweep
+   by the areas' own overdue timer rows and inserted by `schedule_timers`. After the sweep
    the bench counts what it did (timers fired, callbacks escalated, audits escalated,
    notifications written) and exits non-zero if that is not everything.
 2. Close: in process, on fresh tickets, each event committed on its own, interleaved in
@@ -238,7 +238,8 @@ def make_due(db: str, due: int) -> dict:
                 "escalated_at": None, "decision": None, "reason": "", "decided_by_id": None,
                 "decided_at": None, "event_id": None, "version": 1})
         sa.session.execute(Audit.__table__.insert(), audit_rows)
-        schedule_timers([audit_ops._overdue_timer(SimpleNamespace(**a)) for a in audit_rows])
+        schedule_timers([audit_ops.overdue_timer_row(a["id"], a["ticket_id"], a["due_at"],
+                                                     a["created_at"]) for a in audit_rows])
         if sa.engine.dialect.name == "postgresql":  # explicit ids: move the sequence on
             sa.session.execute(text(
                 "SELECT setval(pg_get_serial_sequence('audits', 'id'), "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from ticketing.audits.models import Audit, AuditRules
 from ticketing.audits.sampling import sampled
@@ -141,30 +141,34 @@ def closing_reasons(tickets: list[Ticket], rules: AuditRules,
     return selected
 
 
-def _overdue_timer(audit: Audit) -> dict:
-    return _timer_row(kind=OVERDUE, due_at=audit.due_at, ticket_id=audit.ticket_id,
-                      dedupe_key=f"audit:{audit.id}", data={"audit_id": audit.id},
-                      created_at=audit.created_at)
+def overdue_timer_row(audit_id: int, ticket_id: int, due_at: datetime,
+                      created_at: datetime) -> dict:
+    return _timer_row(kind=OVERDUE, due_at=due_at, ticket_id=ticket_id,
+                      dedupe_key=f"audit:{audit_id}", data={"audit_id": audit_id},
+                      created_at=created_at)
 
 
 def _create(ticket: Ticket, *, round_: int, trigger: str, reasons: list[str],
-            rules: AuditRules, at: datetime, callback_id: int | None = None) -> Audit:
+            rules: AuditRules, at: datetime, callback_id: int | None = None) -> int:
     return _create_many([(ticket, round_, reasons, callback_id)], trigger=trigger,
                         rules=rules, at=at)[0]
 
 
-def _create_many(items, *, trigger: str, rules: AuditRules, at: datetime) -> list[Audit]:
+def _create_many(items, *, trigger: str, rules: AuditRules, at: datetime) -> list[int]:
     """Audits of (ticket, round, reasons, callback id) items, with their overdue timers: one
-    flush and one timer insert for all."""
+    INSERT of plain rows and one timer insert for all. Returns their ids."""
     due_at = business_due(rules, at, rules.due_minutes)
-    audits = [Audit(ticket_id=ticket.id, round=round_, trigger=trigger,
-                    reasons=",".join(reasons), rule_version=rules.version,
-                    callback_id=callback_id, status="open", created_at=at, due_at=due_at)
-              for ticket, round_, reasons, callback_id in items]
-    db.session.add_all(audits)
-    db.session.flush()
-    schedule_timers([_overdue_timer(audit) for audit in audits])
-    return audits
+    rows = [{"ticket_id": ticket.id, "round": round_, "trigger": trigger,
+             "reasons": ",".join(reasons), "rule_version": rules.version,
+             "callback_id": callback_id, "status": "open", "created_at": at, "due_at": due_at}
+            for ticket, round_, reasons, callback_id in items]
+    if not rows:
+        return []
+    ids = db.session.scalars(insert(Audit).returning(Audit.id, sort_by_parameter_order=True),
+                             rows).all()
+    schedule_timers([overdue_timer_row(audit_id, row["ticket_id"], due_at, at)
+                     for audit_id, row in zip(ids, rows)])
+    return ids
 
 
 def _audit_of(ticket_id: int, round_: int, trigger: str) -> Audit | None:
@@ -184,7 +188,8 @@ def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs)
     if not selected:
         return
     audited = set()
-    for ids in _chunks([t.id for t in selected]):
+    # A round is closed once, unless the ticket was reopened: only those can have one already.
+    for ids in _chunks([t.id for t in selected if t.reopen_count]):
         audited.update((ticket_id, round_) for ticket_id, round_ in db.session.execute(
             select(Audit.ticket_id, Audit.round).where(Audit.ticket_id.in_(ids),
                                                        Audit.trigger == "closing")))

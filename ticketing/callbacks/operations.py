@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import format_datetime, gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from ticketing.auth.models import User
 from ticketing.callbacks.models import (DIMENSIONS, Callback, CallbackAttempt,
@@ -110,15 +110,23 @@ def business_due(settings: CallbackSettings, start: datetime, minutes: int) -> d
 # -- tasks ---------------------------------------------------------------------------------
 
 def _overdue_timer(callback: Callback) -> dict:
-    return _timer_row(kind=OVERDUE, due_at=callback.due_at, ticket_id=callback.ticket_id,
-                      dedupe_key=f"callback:{callback.id}:{callback.attempts}",
-                      data={"callback_id": callback.id, "attempt": callback.attempts},
-                      created_at=callback.created_at)
+    return overdue_timer_row(callback.id, callback.ticket_id, callback.attempts,
+                             callback.due_at, callback.created_at)
+
+
+def overdue_timer_row(callback_id: int, ticket_id: int, attempt: int, due_at: datetime,
+                      created_at: datetime) -> dict:
+    return _timer_row(kind=OVERDUE, due_at=due_at, ticket_id=ticket_id,
+                      dedupe_key=f"callback:{callback_id}:{attempt}",
+                      data={"callback_id": callback_id, "attempt": attempt},
+                      created_at=created_at)
 
 
 def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs) -> None:
     """Closing a ticket of a configured kind makes its callback task, in the same unit of
-    work; a task still pending from an earlier closing is superseded by it."""
+    work; a task still pending from an earlier closing is superseded by it. Plain rows, no
+    ORM objects: a closing is one of the most frequent writes, and an incident's release
+    closes a thousand tickets at once."""
     closed = [t.ticket for t in transitions if t.to_state == "closed"]
     if not closed:
         return
@@ -131,18 +139,21 @@ def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs)
         minutes = int((settings.due_minutes or {}).get(kind)
                       or DEFAULTS["due_minutes"].get(kind, 480))
         due_of[kind] = business_due(settings, at, minutes)
-    ids = [ticket.id for ticket in closed]
-    for start in range(0, len(ids), 500):
-        db.session.execute(update(Callback).where(Callback.ticket_id.in_(ids[start:start + 500]),
-                                                  Callback.status == "pending")
-                           .values(status="superseded", version=Callback.version + 1)
-                           .execution_options(synchronize_session="fetch"))
-    callbacks = [Callback(ticket_id=ticket.id, round=ticket.reopen_count, kind=ticket.kind,
-                          status="pending", created_at=at, not_before=at,
-                          due_at=due_of[ticket.kind]) for ticket in closed]
-    db.session.add_all(callbacks)
-    db.session.flush()
-    schedule_timers([_overdue_timer(callback) for callback in callbacks])
+    # Only a reopened ticket can have a task left from an earlier closing.
+    reopened = [ticket.id for ticket in closed if ticket.reopen_count]
+    for start in range(0, len(reopened), 500):
+        db.session.execute(update(Callback).where(
+            Callback.ticket_id.in_(reopened[start:start + 500]), Callback.status == "pending")
+            .values(status="superseded", version=Callback.version + 1)
+            .execution_options(synchronize_session="fetch"))
+    rows = [{"ticket_id": ticket.id, "round": ticket.reopen_count, "kind": ticket.kind,
+             "status": "pending", "created_at": at, "not_before": at,
+             "due_at": due_of[ticket.kind]} for ticket in closed]
+    ids = db.session.scalars(insert(Callback).returning(Callback.id,
+                                                         sort_by_parameter_order=True),
+                             rows).all()
+    schedule_timers([overdue_timer_row(callback_id, row["ticket_id"], 0, row["due_at"], at)
+                     for callback_id, row in zip(ids, rows)])
 
 
 def open_callback(callback_id: int) -> Callback | None:
