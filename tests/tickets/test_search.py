@@ -182,3 +182,32 @@ def test_backfill_rebuilds_the_index_from_tickets_notes_and_customers(api, peopl
         db.session.commit()
     for q in ("信号", "光猫", "司马光", ticket["number"]):
         assert _search(api, "supervisor", q) == [ticket["number"]], q
+
+
+def test_the_list_filter_finds_the_same_tickets_whatever_plan_sqlite_picks(api, people, app):
+    """SQLite's list filter reads matches three ways by how common they are (index.FEW,
+    index.COMMON); each way must give the same tickets, and each share its own way."""
+    from ticketing.tickets.models import Ticket
+    common = [api.open(description=f"电视没有信号 {i}")["id"] for i in range(12)]
+    middling = [api.open(description=f"宽带经常掉线 {i}")["id"] for i in range(3)]
+    rare = [api.open(description="遥控器失灵")["id"]]
+    others = [api.open(description=f"其他问题 {i}")["id"] for i in range(24)]
+    assert len(common + middling + rare + others) == 40
+    with app.app_context():
+        connection = db.session.connection()
+
+        def found(query, plan=None):
+            clause = index.list_text_clause(connection, query, Ticket.id, plan)
+            return set(db.session.scalars(db.select(Ticket.id).where(clause)))
+
+        for query, ids in (("信号", common), ("掉线", middling), ("遥控", rare)):
+            assert found(query) == set(ids)
+            if connection.dialect.name == "sqlite":
+                assert found(query, "lookup") == found(query, "set") \
+                    == found(query, "probe") == set(ids)
+        if connection.dialect.name == "sqlite":
+            # 40 tickets: 4 matches or more is common (probed along the list's walk), fewer
+            # than 0.08 is none at this size (so a rare word is read as a set).
+            assert index.list_text_plan(connection, "信号", Ticket.id) == "probe"
+            assert index.list_text_plan(connection, "掉线", Ticket.id) == "set"
+            assert index.list_text_plan(connection, "遥控", Ticket.id) == "set"

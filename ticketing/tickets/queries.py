@@ -16,7 +16,7 @@ from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.customers.models import Customer
 from ticketing.extensions import db
-from ticketing.search.index import matching_ids
+from ticketing.search.index import list_text_clause
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.permissions import handled_clause, visibility_clause
 from workflows.tickets import DISPLAY_STATUS, KINDS, LEAVES, display_status, kind_of_state
@@ -234,8 +234,8 @@ def _text_match(text: str):
     holds every word of `text`; nothing when it holds no searchable word."""
     if len(text) > TEXT_LIMIT:
         raise InvalidInput({"text": [_("At most %(n)d characters.", n=TEXT_LIMIT)]})
-    matching = matching_ids(db.session.connection(), text)
-    return false() if matching is None else Ticket.id.in_(matching)
+    clause = list_text_clause(db.session.connection(), text, Ticket.id)
+    return false() if clause is None else clause
 
 
 def _newest_first(where: list, branches: list | None, limit: int):
