@@ -41,7 +41,7 @@ class CallbackSettings(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    calendar = relationship("Calendar", lazy="joined")
+    calendar = relationship("Calendar")  # read by calendar_id (timers.policies), not joined
 
     __mapper_args__ = {"version_id_col": version}
 
