@@ -111,3 +111,20 @@ def test_default_policies_per_kind(desk, sh, kind, response, resolution):
     ticket = desk.open(kind)
     assert desk.clock(ticket, "response").target_minutes == response
     assert desk.clock(ticket, "resolution").target_minutes == resolution
+
+
+def test_deadline_texts_are_in_each_readers_language(app):
+    """The texts are asked of the catalogue once per request (timers.deadlines._texts),
+    never served in the language of an earlier reader."""
+    from datetime import datetime, timezone
+    from ticketing.timers.deadlines import Deadline
+    due = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+    late = Deadline("resolution", due, -(2 * 3600 + 15 * 60), 15, True, True)
+    soon = Deadline("response", due, 7 * 60 + 30, 15, False, False)
+    for _round in range(2):
+        with app.test_request_context(headers={"Accept-Language": "zh"}):
+            assert late.text == "已超时 2小时15分"
+            assert soon.text == "剩余 7分钟"
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            assert late.text == "Overdue by 2 h 15 min"
+            assert soon.text == "7 min left"

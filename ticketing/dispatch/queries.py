@@ -7,6 +7,7 @@ so its cost follows the board's size, not the number of tickets. Unassigned work
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 from flask_babel import get_locale
@@ -78,8 +79,9 @@ class Group:
     items: list[WorkOrder] = field(default_factory=list)
     serving_team_ids: list[int] = field(default_factory=list)
 
-    @property
+    @cached_property
     def unassigned(self) -> int:
+        """Asked by the sort and each row's template: counted once, after grouping."""
         return sum(1 for item in self.items if item.unassigned)
 
 

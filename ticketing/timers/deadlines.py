@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask import g
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import func, select
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
 from ticketing.timers.labels import clock_label
 from ticketing.timers.models import SlaClock
+from workflows.tickets import CLOCKS
 
 
 @dataclass(frozen=True)
@@ -34,25 +36,44 @@ class Deadline:
 
     @property
     def text(self) -> str:
+        texts = _texts()
         if self.seconds_left < 0:
-            return _("Overdue by %(time)s", time=format_duration(-self.seconds_left))
-        return _("%(time)s left", time=format_duration(self.seconds_left))
+            return texts["overdue"] % {"time": format_duration(-self.seconds_left)}
+        return texts["left"] % {"time": format_duration(self.seconds_left)}
 
     @property
     def clock_label(self) -> str:
-        return clock_label(self.clock)
+        return _texts()["clocks"].get(self.clock) or clock_label(self.clock)
+
+
+def _texts() -> dict:
+    """This app context's translations of the deadline texts, asked of the catalogue once:
+    a list page shows a hundred deadlines, and each catalogue lookup through Flask-Babel
+    costs as much as the rest of a row."""
+    kept = g.setdefault("deadline_texts", {})  # by language: one context may serve two
+    locale = str(get_locale())
+    texts = kept.get(locale)
+    if texts is None:
+        # No variables: gettext returns the translated template, filled in by the caller.
+        texts = kept[locale] = {
+            "overdue": _("Overdue by %(time)s"), "left": _("%(time)s left"),
+            "days": _("%(days)d d %(hours)d h"), "hours": _("%(hours)d h %(minutes)d min"),
+            "minutes": _("%(minutes)d min"),
+            "clocks": {name: clock_label(name) for name in CLOCKS}}
+    return texts
 
 
 def format_duration(seconds: float) -> str:
     """3 d 4 h, 2 h 15 min, 7 min: precise enough to act on, short enough for a column."""
+    texts = _texts()
     minutes = int(seconds // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return _("%(days)d d %(hours)d h", days=days, hours=hours)
+        return texts["days"] % {"days": days, "hours": hours}
     if hours:
-        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
-    return _("%(minutes)d min", minutes=max(minutes, 0))
+        return texts["hours"] % {"hours": hours, "minutes": minutes}
+    return texts["minutes"] % {"minutes": max(minutes, 0)}
 
 
 _LIVE = (SlaClock.stopped_at.is_(None), SlaClock.paused_at.is_(None))
