@@ -1,7 +1,10 @@
 """The callback report's CSV, byte for byte as the page-by-page ORM export wrote it before it
 read plain columns (EXPECTED was captured from that export on the `surveyed` world of
 test_report_satisfaction), with every filter, a department head's cut, Chinese labels and a
-comment that needs quoting, in chunks of two rows so rows cross chunk boundaries."""
+comment that needs quoting, in chunks of two rows so rows cross chunk boundaries; and its
+memory does not grow with the rows."""
+import tracemalloc
+
 from sqlalchemy import update
 
 from ticketing.auth.models import User
@@ -123,7 +126,51 @@ def _exports(app, surveyed, make_user) -> dict[str, str]:  # noqa: F811
 def test_callback_csv_is_byte_for_byte_the_orm_exports(
         app, surveyed, make_user, monkeypatch):  # noqa: F811
     from ticketing.reports import views
-    monkeypatch.setattr(views, "CALLBACK_CHUNK_ROWS", 2)
+    monkeypatch.setattr(views, "CALLBACK_CHUNK_ROWS", 2)  # (before: callbacks per page)
     got = _exports(app, surveyed, make_user)
     assert got == {view: "\ufeff" + "".join(record + "\r\n" for record in records)
                    for view, records in EXPECTED.items()}
+
+
+def _bulk_callbacks(app, n: int, start: int) -> None:
+    """n closed consults, each with a done callback closed 2026-03-02 12:00 (Shanghai)."""
+    from datetime import datetime, timezone
+    from sqlalchemy import insert, select
+    from ticketing.tickets.models import Ticket
+    at = datetime(2026, 3, 2, 4, tzinfo=timezone.utc)
+    with app.app_context():
+        db.session.execute(insert(Ticket), [
+            {"number": f"BULK{start + i:08d}", "kind": "consult", "state": "closed",
+             "description": "批量", "created_at": at, "updated_at": at, "closed_at": at}
+            for i in range(n)])
+        ids = db.session.scalars(select(Ticket.id).where(Ticket.number.like("BULK%"))
+                                 .order_by(Ticket.id).offset(start)).all()
+        db.session.execute(insert(Callback), [
+            {"ticket_id": ticket_id, "kind": "consult", "status": "done", "created_at": at,
+             "not_before": at, "due_at": at, "done_at": at, "attempts": 1,
+             "result": "satisfied", "overall": 5, "attitude": 4, "standard": 5, "effect": 4,
+             "comment": "满意" * 20} for ticket_id in ids])
+        db.session.commit()
+
+
+def _peak_while_reading(client) -> tuple[int, int]:
+    tracemalloc.start()
+    try:
+        response = client.get("/reports/callbacks/export.csv", query_string=PERIOD)
+        size = sum(len(chunk) for chunk in response.response)
+        return tracemalloc.get_traced_memory()[1], size
+    finally:
+        tracemalloc.stop()
+
+
+def test_callback_csv_memory_does_not_grow_with_the_rows(app, client, make_user):
+    user = make_user("admin", "management")
+    assert client.post("/login", data={"username": user.username,
+                                       "password": PASSWORD}).status_code == 302
+    _bulk_callbacks(app, 3_000, 0)
+    small_peak, small_size = _peak_while_reading(client)
+    _bulk_callbacks(app, 12_000, 3_000)
+    large_peak, large_size = _peak_while_reading(client)
+    assert large_size > 4 * small_size
+    # Five times the rows, not five times the memory: the rows are read in chunks.
+    assert large_peak < small_peak * 1.6, (small_peak, large_peak, small_size, large_size)

@@ -334,6 +334,16 @@ def callback_report(user, *, date_from, date_to, cursor=None, limit=50, **filter
                          cursor=cursor, limit=limit)
 
 
+def callback_export_statement(user, *, date_from, date_to, **filters):
+    """The whole callback report as one statement of plain columns, soonest due first, to be
+    streamed (callbacks.queries.EXPORT_COLUMNS order)."""
+    from ticketing.callbacks.queries import callback_export_statement as statement
+    filters.pop("cursor", None)
+    filters.pop("limit", None)
+    return statement(**filters, **_callback_range(date_from, date_to),
+                     department_id=department_scope(user))
+
+
 def _callback_range(date_from, date_to) -> dict:
     return {"date_from": day_start(date_from), "date_to": day_start(date_to + timedelta(days=1))}
 
