@@ -16,13 +16,16 @@ from ticketing.extensions import db
 
 # summary: tickets by opening day, kind, state, department; calls: by kind, category
 # (call type), channel; faults: repairs by customer area and fault category; fault_days: the
-# same without the area (the fault report's series: 40 times fewer rows); repairs: repairs
-# reported done per team and day; sla: finished SLA clocks per clock, kind and department;
-# satisfaction: callback surveys per survey day, kind and department (the ticket's when
-# surveyed), one row per dimension in `clock` (overall, attitude, standard, effect: n surveys,
-# minutes = the sum of the scores, met = scores at or above the threshold; result: met =
-# surveys satisfied).
-CUBES = ("summary", "calls", "faults", "fault_days", "repairs", "sla", "satisfaction")
+# same without the area (the fault report's series: 40 times fewer rows); fault_months: the
+# faults cube per month (`day` holds the month's first day: the fault report sums the whole
+# months of a range from one row per key and month instead of one per key and day); repairs:
+# repairs reported done per team and day; sla: finished SLA clocks per clock, kind and
+# department; satisfaction: callback surveys per survey day, kind and department (the
+# ticket's when surveyed), one row per dimension in `clock` (overall, attitude, standard,
+# effect: n surveys, minutes = the sum of the scores, met = scores at or above the threshold;
+# result: met = surveys satisfied).
+CUBES = ("summary", "calls", "faults", "fault_days", "repairs", "sla", "satisfaction",
+         "fault_months")
 KEY_COLUMNS = ("cube", "day", "department_id", "kind", "state", "channel", "category", "area",
                "fault_type", "clock")
 MEASURES = ("n", "minutes", "with_sla", "met")

@@ -46,6 +46,11 @@ def report_day(at: datetime) -> date:
     return at.astimezone(report_zone()).date()
 
 
+def month_of(day: date) -> date:
+    """The first day of the month of a report day (the fault_months cube's `day`)."""
+    return day.replace(day=1)
+
+
 def day_start(day: date) -> datetime:
     """The first instant of a report day (aware, in the report zone)."""
     return datetime(day.year, day.month, day.day, tzinfo=report_zone())
@@ -78,6 +83,8 @@ def _contributions(facts: dict) -> list[tuple]:
                          fault_type=facts["fault_type"]))
         keys.append(_key("fault_days", day, department_id=dept,
                          fault_type=facts["fault_type"]))
+        keys.append(_key("fault_months", month_of(day), department_id=dept,
+                         area=facts["area"], fault_type=facts["fault_type"]))
     return keys
 
 
@@ -264,6 +271,23 @@ def _day_sql(dialect: str, column: str) -> str:
     return f"date({column}, '{int(offset.total_seconds() // 60):+d} minutes')"
 
 
+def _month_sql(dialect: str, column: str) -> str:
+    """The first day of the month of a date column (the fault_months cube's `day`)."""
+    if dialect == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
+def _fault_months_statement(dialect: str) -> str:
+    """The fault_months cube summed from the daily faults cube (migration f6d2b8a4c913 does
+    the same for databases that had the daily rows before the cube)."""
+    return (f"INSERT INTO report_daily ({', '.join(KEY_COLUMNS)}, n, minutes, with_sla, met) "
+            f"SELECT 'fault_months', {_month_sql(dialect, 'day')}, department_id, '', '', '', "
+            "'', area, fault_type, '', SUM(n), 0, 0, 0 FROM report_daily "
+            f"WHERE cube = 'faults' GROUP BY {_month_sql(dialect, 'day')}, department_id, area, "
+            "fault_type HAVING SUM(n) <> 0")
+
+
 def _survey_statements(session: Session, day, cols: str) -> list[str]:
     """The satisfaction cube from the done callbacks. The scores are judged against the
     threshold of the callback settings now (a survey's result is the one it was given)."""
@@ -316,6 +340,7 @@ def rebuild_rollups(session: Session | None = None) -> dict:
         f"INSERT INTO report_daily ({cols}) SELECT 'fault_days', day, department_id, '', '', "
         "'', '', '', fault_type, '', COUNT(*), 0, 0, 0 FROM report_ticket_facts "
         "WHERE fault_type <> '' GROUP BY day, department_id, fault_type",
+        _fault_months_statement(dialect),
         f"INSERT INTO report_daily ({cols}) SELECT 'repairs', {day('x.at')}, x.department_id, "
         f"'', '', '', '', '', '', '', COUNT(*), SUM({minutes}), "
         "SUM(CASE WHEN x.due IS NULL THEN 0 ELSE 1 END), "

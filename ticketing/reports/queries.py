@@ -8,14 +8,14 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from flask_babel import get_locale
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from ticketing.auth.models import Department, User
 from ticketing.customers.models import Customer
 from ticketing.errors import ApiError
 from ticketing.extensions import db
 from ticketing.reports.models import ReportDaily
-from ticketing.reports.operations import DIMENSIONS, RESULT, day_start
+from ticketing.reports.operations import DIMENSIONS, RESULT, day_start, month_of
 from ticketing.tickets import queries as ticket_queries
 from ticketing.tickets.models import Ticket, TicketEvent
 from ticketing.tickets.permissions import can_see_all_departments
@@ -36,7 +36,13 @@ def department_scope(user) -> int | None:
 
 
 def _where(user, cube: str, date_from: date, date_to: date, department_id=None, **equal):
-    where = [_rd.c.cube == cube, _rd.c.day >= date_from, _rd.c.day <= date_to]
+    return [_rd.c.cube == cube, _rd.c.day >= date_from, _rd.c.day <= date_to,
+            *_cut(user, department_id, **equal)]
+
+
+def _cut(user, department_id=None, **equal) -> list:
+    """The user's department scope and the report's filters on key columns."""
+    where = []
     scope = department_scope(user)
     if scope is not None:
         where.append(_rd.c.department_id == scope)
@@ -150,14 +156,37 @@ def calls_report(user, *, date_from, date_to, kind=None, channel=None,
 
 # -- fault rates -----------------------------------------------------------------------------
 
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _fault_spans(date_from: date, date_to: date) -> list[tuple[str, date, date]]:
+    """(cube, first day, last day) covering the range exactly once: its whole months from the
+    monthly rows (fault_months, keyed by the month's first day), the days before and after
+    them from the daily rows (faults). A year is 11-12 monthly rows per key and at most 60
+    days instead of 365 days."""
+    first = date_from if date_from.day == 1 else _next_month(date_from)
+    ends_a_month = (date_to + timedelta(days=1)).day == 1
+    end = date_to if ends_a_month else month_of(date_to) - timedelta(days=1)  # of whole months
+    if first > end:
+        return [("faults", date_from, date_to)]
+    spans = [("fault_months", first, month_of(end))]
+    if date_from < first:
+        spans.append(("faults", date_from, first - timedelta(days=1)))
+    if end < date_to:
+        spans.append(("faults", end + timedelta(days=1), date_to))
+    return spans
+
+
 def faults_report(user, *, date_from, date_to, area=None, fault_type=None,
                   department_id=None, bucket="month") -> dict:
     """Faults (repairs with a fault category) per customer area × category, with the rate
     per 1,000 customers of the area, and per category over time."""
-    where = _where(user, "faults", date_from, date_to, department_id, area=area,
-                   fault_type=fault_type)
+    cut = _cut(user, department_id, area=area, fault_type=fault_type)
+    spans = or_(*(and_(_rd.c.cube == cube, _rd.c.day >= first, _rd.c.day <= last)
+                  for cube, first, last in _fault_spans(date_from, date_to)))
     cells = [(a, f, int(n)) for a, f, n in _rows(
-        select(_rd.c.area, _rd.c.fault_type, func.sum(_rd.c.n)).where(*where)
+        select(_rd.c.area, _rd.c.fault_type, func.sum(_rd.c.n)).where(spans, *cut)
         .group_by(_rd.c.area, _rd.c.fault_type)) if n]
     areas = sorted({a for a, _f, _n in cells if a})
     customers = dict(_rows(select(Customer.area, func.count()).where(Customer.area.in_(areas))
@@ -167,9 +196,9 @@ def faults_report(user, *, date_from, date_to, area=None, fault_type=None,
         people = int(customers.get(a, 0))
         rows.append({"area": a, "fault_type": f, "count": n, "customers": people,
                      "per_1000_customers": round(n * 1000 / people, 2) if people else None})
-    if not area:  # the series without the area: from the cube that has none
-        where = _where(user, "fault_days", date_from, date_to, department_id,
-                       fault_type=fault_type)
+    # The series per day: from the cube without the area unless one is asked for.
+    where = _where(user, "fault_days" if not area else "faults", date_from, date_to,
+                   department_id, area=area, fault_type=fault_type)
     starts, series = _series(_rows(
         select(_rd.c.day, _rd.c.fault_type, func.sum(_rd.c.n)).where(*where)
         .group_by(_rd.c.day, _rd.c.fault_type)), date_from, date_to, bucket)
@@ -303,6 +332,16 @@ def callback_report(user, *, date_from, date_to, cursor=None, limit=50, **filter
     scope = department_scope(user)
     return callback_page(**filters, **_callback_range(date_from, date_to), department_id=scope,
                          cursor=cursor, limit=limit)
+
+
+def callback_export_statement(user, *, date_from, date_to, **filters):
+    """The whole callback report as one statement of plain columns, soonest due first, to be
+    streamed (callbacks.queries.EXPORT_COLUMNS order)."""
+    from ticketing.callbacks.queries import callback_export_statement as statement
+    filters.pop("cursor", None)
+    filters.pop("limit", None)
+    return statement(**filters, **_callback_range(date_from, date_to),
+                     department_id=department_scope(user))
 
 
 def _callback_range(date_from, date_to) -> dict:
