@@ -190,10 +190,14 @@ def test_queue_dates_read_as_the_dt_filter_writes_them(app, lang):
 
     from flask_babel import format_datetime
 
+    from ticketing.templating import _format_dt, short_datetime_formatter
+
     start = datetime(2024, 12, 31, 15, 59, 30, tzinfo=timezone.utc)
     times = [start + timedelta(minutes=37 * i, seconds=i) for i in range(400)]
     times.append(datetime(2025, 6, 1, 23, 5))  # naive: read as UTC, as flask_babel does
     with app.test_request_context(f"/?lang={lang}"):
-        opened = views._opened_formatter()
+        opened = short_datetime_formatter()
         assert [opened(t) for t in times] == [format_datetime(t, "short") for t in times]
         assert opened(None) == "—"
+        # The dt filter itself takes the same road.
+        assert [_format_dt(t) for t in times] == [format_datetime(t, "short") for t in times]

@@ -1,10 +1,8 @@
 """Pages: the agent's call screen, ticket page, queues, workflow drawing, home panels."""
-from datetime import timezone
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
-from babel import dates as babel_dates
-from flask_babel import format_datetime, get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,7 +17,7 @@ from ticketing.customers.models import Customer
 from ticketing.customers.operations import (customers_by_phone_or_account,
                                             looks_like_account_no, normalise_phone)
 from ticketing.errors import ApiError, Conflict
-from ticketing.extensions import SHORT_DATETIME, db
+from ticketing.extensions import db
 from ticketing.security import safe_next
 from ticketing.tickets import labels, queries
 from ticketing.tickets.forms import NewTicketForm, choice, event_form
@@ -30,6 +28,7 @@ from ticketing.tickets.permissions import (allowed_events_for, can_fire_event, c
                                            ordered_events, unavailable_events_for)
 from ticketing.tickets.refusals import describe_workflow_error
 from ticketing.unit import unit_of_work
+from ticketing.templating import short_datetime_formatter
 from ticketing.wiring import wiring
 from workflows.errors import EventNotAllowed, WorkflowError
 from workflows.machine import ticket_workflow
@@ -395,7 +394,7 @@ def queue():
                            error=error, kinds=KINDS, statuses=queries.STATUSES,
                            sort=sort, sort_url=sort_url,
                            deadlines=_deadlines(rows),
-                           row_labels=_RowLabels(), opened=_opened_formatter(),
+                           row_labels=_RowLabels(), opened=short_datetime_formatter(),
                            ticket_url=_ticket_url_builder()), (
         400 if error else 200)
 
@@ -433,32 +432,6 @@ def _ticket_url_builder():
         return lambda ticket_id: url_for("tickets.detail", ticket_id=ticket_id)
     prefix = sample[:-1]
     return lambda ticket_id: prefix + str(int(ticket_id))
-
-
-def _opened_formatter():
-    """The `dt` filter's text (SHORT_DATETIME in the user's locale and time zone) for many
-    rows: the locale, time zone and pattern are looked up once per page, not once per row
-    (as format_datetime does; tests compare the two)."""
-    locale, zone = get_locale(), get_timezone()
-    if locale is None:
-        return lambda value: format_datetime(value, "short") if value else "—"
-    pattern = babel_dates.parse_pattern(SHORT_DATETIME)
-    texts: dict = {}  # rows of a page mostly share their minute
-
-    def opened(value):
-        if value is None:
-            return "—"
-        if value.tzinfo is None:  # as flask_babel.to_user_timezone
-            value = value.replace(tzinfo=timezone.utc)
-        local = zone.normalize(value.astimezone(zone)) if hasattr(zone, "normalize") \
-            else value.astimezone(zone)
-        minute = local.replace(second=0, microsecond=0)
-        text = texts.get(minute)
-        if text is None:
-            text = texts[minute] = pattern.apply(local, locale)
-        return text
-
-    return opened
 
 
 # --- the workflow, drawn ------------------------------------------------------------------
