@@ -114,7 +114,7 @@ def test_default_policies_per_kind(desk, sh, kind, response, resolution):
 
 
 def test_deadline_texts_are_in_each_readers_language(app):
-    """The texts are asked of the catalogue once per request (timers.deadlines._texts),
+    """The texts are asked of the catalogue once per request (timers.deadlines.deadline_texts),
     never served in the language of an earlier reader."""
     from datetime import datetime, timezone
     from ticketing.timers.deadlines import Deadline

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask_babel import get_locale
 from sqlalchemy import func, select
+from sqlalchemy.orm.util import identity_key
 
 from ticketing.auth.models import Department, User
 from ticketing.clock import utcnow
@@ -110,6 +111,12 @@ class Board:
         return self.shown < self.total
 
 
+# One count per state, in one statement: each is an index-only range count; grouping the
+# three ranges together made PostgreSQL sort and aggregate 43,708 entries (7-9 ms, 3-5 ms so).
+_COUNTS = select(*(select(func.count()).select_from(Ticket).where(Ticket.state == state)
+                   .scalar_subquery() for state in WORK_ORDER_STATES))
+
+
 def teams_with_members() -> list[Team]:
     locale = _locale()
     teams = field_teams()
@@ -119,17 +126,30 @@ def teams_with_members() -> list[Team]:
             for t in teams]
 
 
+def _loaded(model, ids: set[int]) -> dict:
+    """{id: row}: those the session holds already (the board loads the field teams and their
+    members first, and work orders are mostly theirs), the rest in one query."""
+    found = {}
+    for id_ in ids:
+        row = db.session.identity_map.get(identity_key(model, id_))
+        if row is not None:
+            found[id_] = row
+    missing = ids - found.keys()
+    if missing:
+        found.update((row.id, row) for row in db.session.scalars(
+            select(model).where(model.id.in_(sorted(missing)))))
+    return found
+
+
 def _work_orders(rows, now: datetime) -> list[WorkOrder]:
     """Rows of _COLUMNS as work orders with their team, technician and nearest deadline."""
     if not rows:
         return []
     locale = _locale()
-    dept_ids = {r.department_id for r in rows if r.department_id}
-    user_ids = {r.assignee_id for r in rows if r.assignee_id}
-    departments = {d.id: d for d in db.session.scalars(
-        select(Department).where(Department.id.in_(dept_ids)))} if dept_ids else {}
-    users = {u.id: u for u in db.session.scalars(
-        select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    # An unassigned work order shows no team (its department is the repair desk's).
+    departments = _loaded(Department, {r.department_id for r in rows if r.department_id
+                                       and r.state != UNASSIGNED_STATE})
+    users = _loaded(User, {r.assignee_id for r in rows if r.assignee_id})
     deadlines = deadlines_for([r.id for r in rows], now)
     faults = category_names()
 
@@ -160,10 +180,7 @@ def board(limit: int = BOARD_LIMIT, now: datetime | None = None) -> Board:
             select(*_COLUMNS).outerjoin(Customer, Customer.id == Ticket.customer_id)
             .where(Ticket.state == state).order_by(Ticket.created_at, Ticket.id)
             .limit(limit - len(rows))).all())
-    counts = {state: 0 for state in WORK_ORDER_STATES}
-    counts.update(dict(db.session.execute(
-        select(Ticket.state, func.count()).where(Ticket.state.in_(WORK_ORDER_STATES))
-        .group_by(Ticket.state)).all()))
+    counts = dict(zip(WORK_ORDER_STATES, db.session.execute(_COUNTS).one()))
     teams = teams_with_members()
     team_areas = {t.id: t.areas for t in teams}
     groups: dict[tuple, Group] = {}

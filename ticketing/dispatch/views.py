@@ -12,7 +12,9 @@ from ticketing.dispatch.forms import TeamAreasForm
 from ticketing.dispatch.permissions import can_assign
 from ticketing.extensions import db
 from ticketing.tickets.labels import PRIORITY_LABELS, state_label
+from ticketing.templating import short_datetime_formatter
 from ticketing.tickets.permissions import allowed_events_for
+from ticketing.timers.deadlines import deadline_texts
 from ticketing.unit import unit_of_work
 from workflows.machine import ticket_workflow
 
@@ -32,9 +34,13 @@ def board():
                   if "dispatch" in ticket_workflow.allowed_events(s)}
     # Labels looked up once per page (a full board has hundreds of rows).
     labels = {"priority": {k: str(v) for k, v in PRIORITY_LABELS.items()},
-              "state": {s: state_label(s) for s in queries.WORK_ORDER_STATES}}
+              "state": {s: str(state_label(s)) for s in queries.WORK_ORDER_STATES}}
+    # Deadline texts and dates formatted with one lookup of the language for all rows.
     return render_template("dispatch/board.html", board=data, may_assign=may_assign,
                            assignable=assignable, labels=labels,
+                           deadline_texts=deadline_texts(), short=short_datetime_formatter(),
+                           # Filled in per group (no variables: gettext returns the template).
+                           without_a_team=_("%(n)d without a team"),
                            options=_AssignOptions(data.teams) if may_assign else None)
 
 

@@ -36,44 +36,54 @@ class Deadline:
 
     @property
     def text(self) -> str:
-        texts = _texts()
-        if self.seconds_left < 0:
-            return texts["overdue"] % {"time": format_duration(-self.seconds_left)}
-        return texts["left"] % {"time": format_duration(self.seconds_left)}
+        return deadline_texts().text(self)
 
     @property
     def clock_label(self) -> str:
-        return _texts()["clocks"].get(self.clock) or clock_label(self.clock)
+        return deadline_texts().clock(self.clock)
 
 
-def _texts() -> dict:
-    """This app context's translations of the deadline texts, asked of the catalogue once:
-    a list page shows a hundred deadlines, and each catalogue lookup through Flask-Babel
-    costs as much as the rest of a row."""
-    kept = g.setdefault("deadline_texts", {})  # by language: one context may serve two
+class DeadlineTexts:
+    """The deadline texts in the reader's language, asked of the catalogue once: a list page
+    shows a hundred deadlines, and each lookup through Flask-Babel costs as much as the rest
+    of a row. A page builds one (deadline_texts()) and hands it to its rows."""
+
+    def __init__(self):
+        # No variables: gettext returns the translated template, filled in below.
+        self.overdue, self.left = _("Overdue by %(time)s"), _("%(time)s left")
+        self.days, self.hours = _("%(days)d d %(hours)d h"), _("%(hours)d h %(minutes)d min")
+        self.minutes = _("%(minutes)d min")
+        self.clocks = {name: clock_label(name) for name in CLOCKS}
+
+    def text(self, deadline: Deadline) -> str:
+        if deadline.seconds_left < 0:
+            return self.overdue % {"time": self.duration(-deadline.seconds_left)}
+        return self.left % {"time": self.duration(deadline.seconds_left)}
+
+    def clock(self, name: str) -> str:
+        return self.clocks.get(name) or clock_label(name)
+
+    def duration(self, seconds: float) -> str:
+        """3 d 4 h, 2 h 15 min, 7 min: precise enough to act on, short enough for a column."""
+        minutes = int(seconds // 60)
+        days, rest = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        if days:
+            return self.days % {"days": days, "hours": hours}
+        if hours:
+            return self.hours % {"hours": hours, "minutes": minutes}
+        return self.minutes % {"minutes": max(minutes, 0)}
+
+
+def deadline_texts() -> DeadlineTexts:
+    """This app context's texts for the reader's language (kept by language: a test may
+    serve two readers in one context)."""
+    kept = g.setdefault("deadline_texts", {})
     locale = str(get_locale())
     texts = kept.get(locale)
     if texts is None:
-        # No variables: gettext returns the translated template, filled in by the caller.
-        texts = kept[locale] = {
-            "overdue": _("Overdue by %(time)s"), "left": _("%(time)s left"),
-            "days": _("%(days)d d %(hours)d h"), "hours": _("%(hours)d h %(minutes)d min"),
-            "minutes": _("%(minutes)d min"),
-            "clocks": {name: clock_label(name) for name in CLOCKS}}
+        texts = kept[locale] = DeadlineTexts()
     return texts
-
-
-def format_duration(seconds: float) -> str:
-    """3 d 4 h, 2 h 15 min, 7 min: precise enough to act on, short enough for a column."""
-    texts = _texts()
-    minutes = int(seconds // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return texts["days"] % {"days": days, "hours": hours}
-    if hours:
-        return texts["hours"] % {"hours": hours, "minutes": minutes}
-    return texts["minutes"] % {"minutes": max(minutes, 0)}
 
 
 _LIVE = (SlaClock.stopped_at.is_(None), SlaClock.paused_at.is_(None))
