@@ -440,3 +440,17 @@ def test_history_rows_record_actor_note_and_fields(api, people):
     assert transfer["data"] == {"department_id": inspection}
     assert (reply["note"], reply["data"]) == ("Fees are fixed", {})
     assert opened["at"] <= transfer["at"] <= reply["at"]
+
+
+def test_verifying_a_customer_again_records_the_new_time(api, people):
+    """verify_customer is allowed again once the fault is classified; its "now" replaces
+    the earlier time (it used to fail with a 500: every effect's value was computed, and
+    "increment" cannot add to a time)."""
+    ticket = api.open(kind="repair", customer_id=_repair_customer(api))
+    for event, fields in (("verify_customer", {}), ("classify_fault", {"fault_type": "no signal"}),
+                          ("verify_customer", {})):
+        response = api.fire("dispatcher", ticket["id"], event, **fields)
+        assert response.status_code == 200, response.get_json()
+    result = response.get_json()
+    assert result["history"]["event"] == "verify_customer"
+    assert result["ticket"]["state"] == "repair_classified"

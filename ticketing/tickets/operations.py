@@ -174,7 +174,9 @@ def _department_for(rule: str, ticket: Ticket, fields: dict) -> int | None:
 def _value_for(source: str, fields: dict, now, current):
     if source.startswith("field:"):
         return fields.get(source[6:], current)
-    return {"now": now, "true": True, "increment": (current or 0) + 1}[source]
+    if source == "increment":  # only here: `current` may be a time ("now" sets it again)
+        return (current or 0) + 1
+    return {"now": now, "true": True}[source]
 
 
 def _apply_effects(ticket: Ticket, effects: dict, fields: dict, actor, now) -> None:
