@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 
 from ticketing.audits.models import Audit, AuditRules
 from ticketing.audits.sampling import sampled
@@ -19,10 +19,12 @@ from ticketing.callbacks.operations import business_due, notify_overdue
 from ticketing.clock import utcnow
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
+from ticketing.settings_row import (check_calendar, current_row, ensure_row, replace_row,
+                                    row_to_replace)
 from ticketing.signals import ticket_noted
 from ticketing.tickets.models import Ticket, TicketEvent
 from ticketing.timers.clocks import _timer_row, schedule_timers
-from ticketing.timers.models import Calendar, SlaClock
+from ticketing.timers.models import SlaClock
 
 OVERDUE = "audit_overdue"  # the timer kind, and the notification kind
 ESCALATION_PERMISSION = "audits.escalations"
@@ -35,57 +37,33 @@ REASON_LIMIT = 4000
 
 # -- rules ---------------------------------------------------------------------------------
 
-def _default_calendar_id() -> int | None:
-    return db.session.scalar(select(func.min(Calendar.id)))
-
-
 def ensure_audit_rules() -> list[str]:
-    """Reference data: the rules row with the defaults, if there is none."""
-    if db.session.get(AuditRules, RULES_ID) is not None:
-        return []
-    db.session.add(AuditRules(id=RULES_ID, **DEFAULTS, calendar_id=_default_calendar_id()))
-    db.session.flush()
-    return ["audit rules"]
+    return ensure_row(AuditRules, RULES_ID, DEFAULTS, "audit rules")
 
 
 def current_rules() -> AuditRules:
-    """The rules row; the defaults (not saved, version 0) before `ticketing init`."""
-    row = db.session.get(AuditRules, RULES_ID)
-    if row is None:
-        row = AuditRules(id=RULES_ID, version=0, calendar_id=_default_calendar_id(), **DEFAULTS)
-    return row
+    return current_row(AuditRules, RULES_ID, DEFAULTS)
 
 
 def save_rules(data: dict, expected_version: int) -> AuditRules:
     """Replace the rules; a new version draws a new sample. 400 on invalid values, 409 if
     someone saved since `expected_version`."""
-    row = db.session.get(AuditRules, RULES_ID)
-    current_version = row.version if row is not None else 0
-    if expected_version != current_version:
-        raise Conflict("stale_version", _("Someone else changed the audit rules after you "
-                                          "read them; reload and try again."),
-                       current_version=current_version)
+    row = row_to_replace(AuditRules, RULES_ID, expected_version,
+                         _("Someone else changed the audit rules after you read them; reload "
+                           "and try again."))
     errors: dict[str, list[str]] = {}
     if not 0 <= data["sample_percent"] <= 100:
         errors["sample_percent"] = [_("Give a share from 0 to 100 per cent.")]
     if not 1 <= data["due_minutes"] <= MAX_MINUTES:
         errors["due_minutes"] = [_("Give the business minutes an audit may take (1 to "
                                    "%(max)s).", max=MAX_MINUTES)]
-    calendar_id = data.get("calendar_id")
-    if calendar_id is not None and db.session.get(Calendar, calendar_id) is None:
-        errors["calendar_id"] = [_("No such calendar.")]
+    check_calendar(data.get("calendar_id"), errors)
     if errors:
         raise InvalidInput(errors)
-    if row is None:
-        row = AuditRules(id=RULES_ID)
-        db.session.add(row)
-    for name in ("complaints", "unsatisfied_callbacks", "sla_breaches", "sample_percent",
-                 "due_minutes"):
-        setattr(row, name, data[name])
-    row.calendar_id = calendar_id if calendar_id is not None else _default_calendar_id()
-    row.updated_at = utcnow()
-    db.session.flush()
-    return row
+    return replace_row(AuditRules, RULES_ID, row, {
+        name: data[name] for name in ("complaints", "unsatisfied_callbacks", "sla_breaches",
+                                      "sample_percent", "due_minutes")},
+        data.get("calendar_id"))
 
 
 # -- selection -----------------------------------------------------------------------------

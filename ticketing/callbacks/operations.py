@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import format_datetime, gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
 from ticketing.auth.models import User
 from ticketing.callbacks.models import (DIMENSIONS, Callback, CallbackAttempt,
@@ -17,10 +17,12 @@ from ticketing.clock import utcnow
 from ticketing.dbsetup import insert_rows
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
+from ticketing.settings_row import (check_calendar, current_row, ensure_row, replace_row,
+                                    row_to_replace)
 from ticketing.signals import callback_surveyed
 from ticketing.tickets.models import Ticket
 from ticketing.timers.clocks import _timer_row, schedule_timers
-from ticketing.timers.models import Calendar, Notification
+from ticketing.timers.models import Notification
 from ticketing.timers.policies import calendar_for
 from workflows.business_time import add_business_minutes
 from workflows.tickets import KINDS
@@ -36,37 +38,19 @@ ESCALATION_PERMISSION = "callbacks.escalations"
 # -- settings ------------------------------------------------------------------------------
 
 def ensure_callback_settings() -> list[str]:
-    """Reference data: the settings row with the defaults, if there is none."""
-    if db.session.get(CallbackSettings, SETTINGS_ID) is not None:
-        return []
-    db.session.add(CallbackSettings(id=SETTINGS_ID, **DEFAULTS,
-                                    calendar_id=_default_calendar_id()))
-    db.session.flush()
-    return ["callback settings"]
-
-
-def _default_calendar_id() -> int | None:
-    return db.session.scalar(select(func.min(Calendar.id)))
+    return ensure_row(CallbackSettings, SETTINGS_ID, DEFAULTS, "callback settings")
 
 
 def current_settings() -> CallbackSettings:
-    """The settings row; the defaults (not saved) if `ticketing init` has not made it yet."""
-    row = db.session.get(CallbackSettings, SETTINGS_ID)
-    if row is None:
-        row = CallbackSettings(id=SETTINGS_ID, version=0, calendar_id=_default_calendar_id(),
-                               **DEFAULTS)
-    return row
+    return current_row(CallbackSettings, SETTINGS_ID, DEFAULTS)
 
 
 def save_settings(data: dict, expected_version: int) -> CallbackSettings:
     """Replace the settings (kinds, due_minutes, retry_minutes, max_attempts, threshold,
     calendar_id). 400 on invalid values, 409 if someone saved since `expected_version`."""
-    row = db.session.get(CallbackSettings, SETTINGS_ID)
-    current_version = row.version if row is not None else 0
-    if expected_version != current_version:
-        raise Conflict("stale_version", _("Someone else changed the callback settings after "
-                                          "you read them; reload and try again."),
-                       current_version=current_version)
+    row = row_to_replace(CallbackSettings, SETTINGS_ID, expected_version,
+                         _("Someone else changed the callback settings after you read them; "
+                           "reload and try again."))
     errors: dict[str, list[str]] = {}
     kinds = list(dict.fromkeys(data["kinds"]))
     unknown = [k for k in kinds if k not in KINDS]
@@ -82,23 +66,13 @@ def save_settings(data: dict, expected_version: int) -> CallbackSettings:
                   "%(max)s).", kind=kind, max=MAX_MINUTES))
         else:
             due[kind] = minutes
-    calendar_id = data.get("calendar_id")
-    if calendar_id is not None and db.session.get(Calendar, calendar_id) is None:
-        errors["calendar_id"] = [_("No such calendar.")]
+    check_calendar(data.get("calendar_id"), errors)
     if errors:
         raise InvalidInput(errors)
-    if row is None:
-        row = CallbackSettings(id=SETTINGS_ID)
-        db.session.add(row)
-    row.kinds = kinds
-    row.due_minutes = due
-    row.retry_minutes = data["retry_minutes"]
-    row.max_attempts = data["max_attempts"]
-    row.threshold = data["threshold"]
-    row.calendar_id = calendar_id if calendar_id is not None else _default_calendar_id()
-    row.updated_at = utcnow()
-    db.session.flush()
-    return row
+    return replace_row(CallbackSettings, SETTINGS_ID, row, {
+        "kinds": kinds, "due_minutes": due, "retry_minutes": data["retry_minutes"],
+        "max_attempts": data["max_attempts"], "threshold": data["threshold"]},
+        data.get("calendar_id"))
 
 
 def business_due(settings: CallbackSettings, start: datetime, minutes: int) -> datetime:
