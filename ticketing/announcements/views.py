@@ -133,24 +133,32 @@ def _refused(exc: ApiError) -> None:
         flash(exc.message, "error")
 
 
-@bp.route("/announcements/<int:announcement_id>/edit", methods=["POST"])
-@permission_required("announcements.manage")
-def edit(announcement_id):
-    announcement = _announcement(announcement_id, lock=True)
-    form = _form(announcement)
+def _submit(announcement_id: int, form, change, done: str, form_name: str, aliases=None):
+    """A form that changes the announcement: on success flash `done` and show it; a refusal
+    (wrong state, stale version) is a 409 with the reasons; bad input a 400 with the form
+    (as `form_name` of the detail page) and its errors."""
     if form.validate_on_submit():
         try:
-            with unit_of_work(form, aliases={"department_ids": "departments"}) as work:
-                ops.update_announcement(current_user, announcement, form.announcement_data(),
-                                        _version(form))
+            with unit_of_work(form, aliases=aliases) as work:
+                change()
             if work.ok:
-                flash(_("Announcement saved."), "success")
+                flash(done, "success")
                 return redirect(url_for("announcements.detail",
                                         announcement_id=announcement_id))
         except ApiError as exc:
             _refused(exc)
             return _render_detail(_announcement(announcement_id), status=409)
-    return _render_detail(_announcement(announcement_id), edit_form=form, status=400)
+    return _render_detail(_announcement(announcement_id), status=400, **{form_name: form})
+
+
+@bp.route("/announcements/<int:announcement_id>/edit", methods=["POST"])
+@permission_required("announcements.manage")
+def edit(announcement_id):
+    announcement = _announcement(announcement_id, lock=True)
+    form = _form(announcement)
+    return _submit(announcement_id, form, lambda: ops.update_announcement(
+        current_user, announcement, form.announcement_data(), _version(form)),
+        _("Announcement saved."), "edit_form", aliases={"department_ids": "departments"})
 
 
 @bp.route("/announcements/<int:announcement_id>/schedule", methods=["POST"])
@@ -158,19 +166,9 @@ def edit(announcement_id):
 def schedule(announcement_id):
     announcement = _announcement(announcement_id, lock=True)
     form = ScheduleForm()
-    if form.validate_on_submit():
-        at = form.publish_at.data.replace(tzinfo=_zone())
-        try:
-            with unit_of_work(form) as work:
-                ops.schedule(current_user, announcement, at, _version(form))
-            if work.ok:
-                flash(_("Announcement scheduled."), "success")
-                return redirect(url_for("announcements.detail",
-                                        announcement_id=announcement_id))
-        except ApiError as exc:
-            _refused(exc)
-            return _render_detail(_announcement(announcement_id), status=409)
-    return _render_detail(_announcement(announcement_id), schedule_form=form, status=400)
+    return _submit(announcement_id, form, lambda: ops.schedule(
+        current_user, announcement, form.publish_at.data.replace(tzinfo=_zone()),
+        _version(form)), _("Announcement scheduled."), "schedule_form")
 
 
 @bp.route("/announcements/<int:announcement_id>/actions/<action>", methods=["POST"])
