@@ -181,11 +181,6 @@ def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> list
     return clocks
 
 
-def start_clock(ticket, name: str, policy: PolicyTerms, minutes: int, now: datetime,
-                department_id: int | None = None) -> SlaClock:
-    return start_clocks(ticket, [(name, policy, minutes, department_id)], now)[0]
-
-
 def _close_segment(clock: SlaClock, now: datetime) -> None:
     cal = calendar_for(clock.calendar_id, now)
     clock.business_minutes_used += business_minutes_between(clock.resumed_at, now, cal)
