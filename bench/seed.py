@@ -171,13 +171,16 @@ def seed(url: str, tickets: int, due: int = 0, customers: int | None = None,
     due_made = open_seen = 0
     if has_timers:
         default_calendar, policies = _policies(engine)
+    slot = (365 * 24 * 60 - 10) / max(tickets, 1)  # minutes of the year per ticket
     for start in range(0, tickets, CHUNK):
         t_rows, e_rows, c_rows, tm_rows, cb_rows = [], [], [], [], []
         for i in range(start, min(tickets, start + CHUNK)):
             tid = first_ticket + i
             kind = _pick(rng, KIND_MIX)
             path = PATHS[kind]
-            created = now - timedelta(minutes=rng.randint(10, 365 * 24 * 60))
+            # Opened in id order, as in production (an id is taken when the ticket is
+            # written): one slot of the year per ticket, oldest first, a random time in it.
+            created = now - timedelta(minutes=10 + (tickets - 1 - i + rng.random()) * slot)
             roll = rng.random()
             if roll < 0.6:
                 stop = len(path) - 1  # closed

@@ -160,6 +160,35 @@ def test_postgresql_downgrade_leaves_no_functions_behind(fresh_pg_url):
     assert functions == []
 
 
+@pytest.mark.postgres
+def test_postgresql_search_index_of_an_existing_database_gets_its_recency_tokens(fresh_pg_url):
+    """d3e8a5c1f7b2 on a database indexed before it: each index row gets its ticket's
+    created_at and recency tokens, and a windowed search finds what it found before."""
+    from ticketing.search import index
+    app = _app_for(fresh_pg_url)
+    _init(app)
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--customers", "20"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from flask_migrate import downgrade, upgrade
+        downgrade(revision="f6d2b8a4c913")  # the index as it was: no created_at, no tokens
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns(index.TABLE)}
+            assert "created_at" not in columns
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                f"SELECT s.created_at = t.created_at, s.document::text LIKE '%''#d%' "
+                f"FROM {index.TABLE} s JOIN tickets t ON t.id = s.ticket_id")).all()
+            assert rows and all(same and tokens for same, tokens in rows)
+            oldest = conn.scalar(text("SELECT min(created_at) FROM tickets"))
+            everything = set(conn.scalars(index.matching_ids(conn, "电视")))
+            windowed = set(conn.scalars(index.matching_ids(conn, "电视", since=oldest
+                                                           - index.DAY)))
+            assert everything and windowed == everything
+        db.engine.dispose()
+
+
 def test_no_production_code_creates_tables_outside_migrations():
     offenders = []
     for folder in ("ticketing", "workflows"):

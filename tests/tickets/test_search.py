@@ -211,3 +211,84 @@ def test_the_list_filter_finds_the_same_tickets_whatever_plan_sqlite_picks(api, 
             assert index.list_text_plan(connection, "信号", Ticket.id) == "probe"
             assert index.list_text_plan(connection, "掉线", Ticket.id) == "set"
             assert index.list_text_plan(connection, "遥控", Ticket.id) == "set"
+
+
+def test_windows_of_recent_tickets_give_what_one_query_over_everything_gives(
+        api, people, app, monkeypatch):
+    """PostgreSQL reads the newest matches a window of recent tickets at a time
+    (index.newest_matches); with windows from 2 tickets on, every page of the list and the
+    ranked search's candidates are the ones a single query over all tickets gives. On
+    SQLite (one window: everything) the same assertions hold."""
+    from datetime import datetime, timezone
+    from ticketing import clock
+    from ticketing.search import queries as search_queries
+    numbers = {}
+    clock.freeze(datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc))
+    for i in range(30):  # every third ticket matches, the newest ones do not; 13 h apart
+        description = "水表漏水" if i % 3 == 0 and i < 27 else f"其他问题 {i}"
+        numbers[api.open(description=description)["number"]] = description
+        clock.advance(hours=13)
+    matching = [number for number, description in numbers.items() if "水表" in description]
+
+    def pages(who):
+        found, cursor = [], None
+        while True:
+            params = {"text": "水表", "limit": 2, **({"cursor": cursor} if cursor else {})}
+            body = api.get(who, "/tickets", query_string=params).get_json()
+            found += [item["number"] for item in body["items"]]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return found
+
+    everything = pages("supervisor")
+    assert everything == list(reversed(matching))  # newest first
+    department = pages("ops")
+    assert department and set(department) <= set(everything)
+    with app.app_context():
+        connection = db.session.connection()
+        asked = []
+
+        def read(since, narrow):  # what the windows ask: 2 tickets back, then wider
+            asked.append((since, narrow))
+            return connection.execute(index.matching_ids(connection, "水表", since, narrow)
+                                      ).scalars().all()
+
+        monkeypatch.setattr(index, "FIRST_WINDOW", 2)
+        newest = index.newest_matches(connection, 4, read)
+        every_match = sorted(connection.execute(index.matching_ids(connection, "水表"))
+                             .scalars(), reverse=True)
+        windowed = connection.dialect.name == "postgresql"  # SQLite's index has no windows
+        db.session.remove()
+    assert len(every_match) == 9 and set(every_match[:4]) <= set(newest)
+    assert asked[0][1] is True and all(not narrow for _since, narrow in asked[1:])
+    bounds = [since for since, _narrow in asked]
+    assert bounds[:-1] == sorted(bounds[:-1], reverse=True) and len(bounds) >= 1 + windowed
+    assert all(bound.hour == bound.minute == 0 for bound in bounds if bound is not None)
+    monkeypatch.setattr(search_queries, "CANDIDATES", 4)
+    assert pages("supervisor") == everything
+    assert pages("ops") == department
+    # The ranked search ranks the newest CANDIDATES + 1 matches: the five newest here.
+    body = api.get("supervisor", "/search/tickets", query_string={"q": "水表"}).get_json()
+    assert body["capped"] is True
+    assert set(item["number"] for item in body["items"]) == set(everything[:5])
+
+
+@pytest.mark.parametrize("days_back", [0, 1, 7, 8, 9, 63, 64, 65, 200, 400])
+def test_a_window_asks_for_every_day_from_its_bound_and_none_before(app, days_back):
+    """index.window_query: day, 8-day and 64-day recency tokens that together cover every
+    day from the window's first day to tomorrow, and no day before it."""
+    from datetime import datetime, timezone
+    from ticketing import clock
+    clock.freeze(datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc))
+    today = (clock.utcnow() - index.EPOCH) // index.DAY
+    since = index.EPOCH + (today - days_back) * index.DAY
+    tsquery = index.window_query(since).clause.value
+    covered = set()
+    for term in tsquery.split(" | "):
+        tag, number = term.strip("'")[1], int(term.strip("'")[2:])
+        width = {"d": 1, "w": 8, "q": 64}[tag]
+        covered |= set(range(number * width, (number + 1) * width))
+    first = today - days_back
+    assert min(covered) == first
+    assert set(range(first, today + 2)) <= covered
+    assert len(tsquery.split(" | ")) <= 7 + 7 + days_back // 64 + 2

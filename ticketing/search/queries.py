@@ -6,7 +6,8 @@ from sqlalchemy import bindparam, func, literal_column, select
 
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
-from ticketing.search.index import _pg, _sqlite, TABLE, match_expression
+from ticketing.search.index import (_pg, _sqlite, TABLE, match_expression, newest_matches,
+                                    pg_conditions, pg_tsquery)
 from ticketing.search.tokens import MAX_QUERY
 from ticketing.tickets import queries as ticket_queries
 from ticketing.tickets.models import Ticket
@@ -44,7 +45,7 @@ def search_tickets(user, query: str, limit: int = 20) -> SearchResult:
     expression = match_expression(connection, query)
     if expression is None:
         return SearchResult([], False)
-    scores = _scored_candidates(connection, expression, visibility_clause(user))
+    scores = _scored_candidates(connection, query, expression, visibility_clause(user))
     capped = len(scores) > CANDIDATES
     best = sorted(scores.items(), key=lambda item: (-item[1], -item[0]))[:limit]
     ids = [ticket_id for ticket_id, _score in best]
@@ -55,27 +56,27 @@ def search_tickets(user, query: str, limit: int = 20) -> SearchResult:
     return SearchResult(sorted(rows, key=lambda row: order[row.id]), capped)
 
 
-def _scored_candidates(connection, expression: str, visible) -> dict[int, float]:
+def _scored_candidates(connection, query: str, expression: str, visible) -> dict[int, float]:
     """{ticket id: score (higher is better)} of the newest CANDIDATES + 1 visible matches."""
-    conditions = [visible]
     if connection.dialect.name == "postgresql":
-        tsquery = func.to_tsquery(literal_column("'simple'::regconfig"),
-                                  bindparam("search_query", expression))
-        newest = (select(_pg.c.ticket_id)
-                  .join(Ticket.__table__, Ticket.id == _pg.c.ticket_id)
-                  .where(_pg.c.document.op("@@")(tsquery), *conditions)
-                  .order_by(_pg.c.ticket_id.desc()).limit(CANDIDATES + 1))
-        ids = connection.execute(newest).scalars().all()
+        def newest(since, narrow):
+            return connection.execute(
+                select(_pg.c.ticket_id).join(Ticket.__table__, Ticket.id == _pg.c.ticket_id)
+                .where(*pg_conditions(query, since, narrow), visible)
+                .order_by(_pg.c.created_at.desc(), _pg.c.ticket_id.desc())
+                .limit(CANDIDATES + 1)).scalars().all()
+
+        ids = newest_matches(connection, CANDIDATES + 1, newest)
         if not ids:
             return {}
         # Ranked apart, so the ranking reads only these rows' documents.
-        ranked = select(_pg.c.ticket_id, func.ts_rank(_pg.c.document, tsquery)).where(
-            _pg.c.ticket_id.in_(ids))
+        rank = func.ts_rank(_pg.c.document, pg_tsquery(expression))
+        ranked = select(_pg.c.ticket_id, rank).where(_pg.c.ticket_id.in_(ids))
         return {row[0]: float(row[1]) for row in connection.execute(ranked)}
     # bm25() is smaller for better matches; it must run in the MATCH query itself.
     newest = (select(_sqlite.c.rowid, func.bm25(literal_column(TABLE)))
               .join(Ticket.__table__, Ticket.id == _sqlite.c.rowid)
               .where(literal_column(TABLE).op("MATCH")(bindparam("search_query", expression)),
-                     *conditions)
+                     visible)
               .order_by(_sqlite.c.rowid.desc()).limit(CANDIDATES + 1))
     return {row[0]: -float(row[1]) for row in connection.execute(newest)}

@@ -10,7 +10,7 @@ CUSTOMER_FIELDS = ("name", "account_no", "address")
 
 
 def on_ticket_opened(ticket, **_kwargs) -> None:
-    index.add_ticket(db.session.connection(), ticket.id, index.ticket_text(ticket),
+    index.add_ticket(db.session.connection(), ticket, index.ticket_text(ticket),
                      index.customer_text(ticket.customer))
 
 

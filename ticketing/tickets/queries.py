@@ -16,7 +16,7 @@ from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.customers.models import Customer
 from ticketing.extensions import db
-from ticketing.search.index import list_text_clause
+from ticketing.search.index import list_text_clause, newest_matches
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.permissions import handled_clause, visibility_clause
 from workflows.tickets import DISPLAY_STATUS, KINDS, LEAVES, display_status, kind_of_state
@@ -133,23 +133,12 @@ def ticket_rows(user, order: str = "newest", **filters):
     Rows are plain TicketRow objects: one query of the tickets' columns with their
     customers, then one per referenced table (departments, users) for the ids on the page.
     No ORM identity map, no per-row relationship or role loads."""
-    if order == "deadline":
-        source, conditions, order_by, limit = _nearest_deadline_first(
-            *_list_conditions(user, **{**filters, "cursor": None}))
-    else:
-        source, conditions, order_by, limit = _newest_first(*_list_conditions(user, **filters))
-    customers = Customer.__table__
-    stmt = (select(*_TICKET_COLUMNS, *_CUSTOMER_COLUMNS)
-            .select_from(source.outerjoin(customers, customers.c.id == Ticket.customer_id))
-            .where(*conditions).order_by(*order_by).limit(limit + 1))
-    width = len(_TICKET_NAMES)
-    values = []
     connection = db.session.connection()  # plain Core selects: skip the ORM execution layer
-    for row in connection.execute(stmt):
-        value = dict(zip(_TICKET_NAMES, row))
-        value["customer"] = None if row[width] is None else _Ref(
-            **dict(zip(_CUSTOMER_FIELDS, row[width:])))
-        values.append(value)
+    if order == "deadline":
+        values, limit = _page_values(connection, *_nearest_deadline_first(
+            *_list_conditions(user, **{**filters, "cursor": None})))
+    else:
+        values, limit = _newest_page(connection, user, filters)
     next_cursor = None
     if len(values) > limit:
         values = values[:limit]
@@ -168,6 +157,50 @@ def ticket_rows(user, order: str = "newest", **filters):
     return [TicketRow(row) for row in values], next_cursor
 
 
+def _page_values(connection, source, conditions, order_by, limit) -> tuple[list, int]:
+    """(the first limit + 1 rows as dicts with their customer, limit)."""
+    customers = Customer.__table__
+    stmt = (select(*_TICKET_COLUMNS, *_CUSTOMER_COLUMNS)
+            .select_from(source.outerjoin(customers, customers.c.id == Ticket.customer_id))
+            .where(*conditions).order_by(*order_by).limit(limit + 1))
+    width = len(_TICKET_NAMES)
+    values = []
+    for row in connection.execute(stmt):
+        value = dict(zip(_TICKET_NAMES, row))
+        value["customer"] = None if row[width] is None else _Ref(
+            **dict(zip(_CUSTOMER_FIELDS, row[width:])))
+        values.append(value)
+    return values, limit
+
+
+def _newest_page(connection, user, filters: dict) -> tuple[list, int]:
+    """_page_values of a newest-first page. A text filter on PostgreSQL reads its matches
+    a window of recent tickets at a time (ticketing.search.index.newest_matches: a page of
+    50 usually fills in the first)."""
+    def page(since=None, narrow=False):
+        return _page_values(connection, *_newest_first(*_list_conditions(
+            user, text_since=since, text_narrow=narrow, **filters)))
+
+    text = filters.get("text")
+    if connection.dialect.name != "postgresql" or not (text and text.strip()):
+        return page()
+    newest_id = None
+    if filters.get("cursor"):
+        try:
+            newest_id = decode_cursor(filters["cursor"])[1]
+        except InvalidInput:
+            return page()  # which says what is wrong with it
+    limit = _page_limit(filters.get("limit", 50))
+    found = {}
+
+    def window(since, narrow):
+        found["page"] = page(since, narrow)
+        return found["page"][0]
+
+    newest_matches(connection, limit + 1, window, newest_id)
+    return found["page"]
+
+
 def list_conditions(user, **filters) -> list:
     """WHERE clauses of a ticket list with ticket_rows' filters (no queue, no cursor), for a
     read that is not one page: the ticket report's CSV export."""
@@ -180,16 +213,13 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
                      assignee_id=None, customer_id=None, text=None, created_from=None,
                      created_to=None, queue=None, cursor=None, limit=50, ids=None,
                      priority=None, channel=None, category=None, fault_type=None,
-                     awaiting_approval=False):
+                     awaiting_approval=False, text_since=None, text_narrow=False):
     """(WHERE clauses, branches, limit) of a ticket list; see ticket_rows and
     _newest_first for the branches."""
     # An empty form field means "any".
     kind, state, status, queue = (value or None for value in (kind, state, status, queue))
     _check_choices(kind=kind, state=state, status=status, queue=queue)
-    try:
-        limit = max(1, min(int(limit), MAX_LIMIT))
-    except (TypeError, ValueError):
-        raise InvalidInput({"limit": [_("Give a whole number.")]}) from None
+    limit = _page_limit(limit)
     created_from, created_to = _aware(created_from), _aware(created_to)
     where = [visibility_clause(user)]
     if kind is not None:
@@ -214,7 +244,9 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
         if value:  # exact values (the ticket report's filters)
             where.append(column == value)
     if text is not None and text.strip():
-        where.append(_text_match(text.strip()))
+        where.append(_text_match(text.strip(), text_since, text_narrow))
+        if text_since is not None:  # the same window on the tickets' side, for the planner
+            where.append(Ticket.created_at >= text_since)
     if created_from is not None:
         where.append(Ticket.created_at >= created_from)
     if created_to is not None:
@@ -229,12 +261,21 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
     return where, branches, limit
 
 
-def _text_match(text: str):
+def _page_limit(limit) -> int:
+    try:
+        return max(1, min(int(limit), MAX_LIMIT))
+    except (TypeError, ValueError):
+        raise InvalidInput({"limit": [_("Give a whole number.")]}) from None
+
+
+def _text_match(text: str, since=None, narrow=False):
     """The tickets whose indexed text (ticket, notes, customer: see ticketing.search)
-    holds every word of `text`; nothing when it holds no searchable word."""
+    holds every word of `text`, created at or after `since` when given (PostgreSQL);
+    nothing when it holds no searchable word."""
     if len(text) > TEXT_LIMIT:
         raise InvalidInput({"text": [_("At most %(n)d characters.", n=TEXT_LIMIT)]})
-    clause = list_text_clause(db.session.connection(), text, Ticket.id)
+    clause = list_text_clause(db.session.connection(), text, Ticket.id, since=since,
+                              narrow=narrow)
     return false() if clause is None else clause
 
 
