@@ -161,7 +161,7 @@ def test_postgresql_downgrade_leaves_no_functions_behind(fresh_pg_url):
 
 
 @pytest.mark.postgres
-def test_postgresql_search_index_of_an_existing_database_gets_its_recency_tokens(fresh_pg_url):
+def test_postgresql_search_index_of_an_existing_database_is_built_again(fresh_pg_url):
     """d3e8a5c1f7b2 on a database indexed before it: each index row gets its ticket's
     created_at and recency tokens, and a windowed search finds what it found before."""
     from ticketing.search import index

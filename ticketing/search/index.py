@@ -17,7 +17,7 @@ from sqlalchemy import DateTime, bindparam, cast, column, func, literal_column, 
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from ticketing.clock import utcnow
-from ticketing.search.tokens import index_text, query_terms
+from ticketing.search.tokens import index_text, query_terms, with_characters
 
 TABLE = "ticket_search"
 SQLITE_DDL = (f"CREATE VIRTUAL TABLE {TABLE} USING fts5(body, customer, "
@@ -67,12 +67,17 @@ def _is_pg(connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
+def _stored(connection, tokens: str) -> str:
+    """The tokens as the database's index stores them (PostgreSQL: with_characters)."""
+    return with_characters(tokens) if _is_pg(connection) else tokens
+
+
 def add_ticket(connection, ticket, body: str, customer: str) -> None:
     if _is_pg(connection):
         connection.execute(text(f"INSERT INTO {TABLE} (ticket_id, created_at, body, customer) "
                                 "VALUES (:id, :created_at, :body, :customer)"),
-                           {"id": ticket.id, "created_at": ticket.created_at, "body": body,
-                            "customer": customer})
+                           {"id": ticket.id, "created_at": ticket.created_at,
+                            "body": with_characters(body), "customer": with_characters(customer)})
     else:
         connection.execute(text(f"INSERT INTO {TABLE} (rowid, body, customer) "
                                 "VALUES (:id, :body, :customer)"),
@@ -91,7 +96,8 @@ def append_bodies(connection, ticket_ids: list[int], tokens: str) -> None:
     key = "ticket_id" if _is_pg(connection) else "rowid"
     connection.execute(text(f"UPDATE {TABLE} SET body = body || ' ' || :tokens "
                             f"WHERE {key} = :id"),
-                       [{"id": ticket_id, "tokens": tokens} for ticket_id in ticket_ids])
+                       [{"id": ticket_id, "tokens": _stored(connection, tokens)}
+                        for ticket_id in ticket_ids])
 
 
 def set_customer(connection, customer_id: int, tokens: str) -> None:
@@ -99,7 +105,7 @@ def set_customer(connection, customer_id: int, tokens: str) -> None:
     key = "ticket_id" if _is_pg(connection) else "rowid"
     connection.execute(text(f"UPDATE {TABLE} SET customer = :tokens WHERE {key} IN "
                             "(SELECT id FROM tickets WHERE customer_id = :customer_id)"),
-                       {"customer_id": customer_id, "tokens": tokens})
+                       {"customer_id": customer_id, "tokens": _stored(connection, tokens)})
 
 
 def match_expression(connection, query: str):
@@ -107,56 +113,31 @@ def match_expression(connection, query: str):
     terms = query_terms(query)
     if not terms:
         return None
-    if _is_pg(connection):
-        return " & ".join(f"'{token}'" + (":*" if prefix else "") for token, prefix in terms)
+    if _is_pg(connection):  # one character is a key of its own there (with_characters)
+        return " & ".join(f"'{token}'" for token, _prefix in terms)
     return " AND ".join(f'"{token}"' + (" *" if prefix else "") for token, prefix in terms)
 
 
-def matching_ids(connection, query: str, since=None, narrow: bool = False):
+def matching_ids(connection, query: str, since=None):
     """A SELECT of the ids of the tickets matching `query` (all its terms), or None when
     the query holds no searchable token (it matches nothing). `since` (PostgreSQL): only
-    tickets created at or after it, `narrow`: see pg_conditions (newest_matches)."""
+    tickets created at or after it (newest_matches)."""
     expression = match_expression(connection, query)
     if expression is None:
         return None
     if _is_pg(connection):
-        return select(_pg.c.ticket_id).where(*pg_conditions(query, since, narrow))
+        return select(_pg.c.ticket_id).where(_pg.c.document.op("@@")(
+            pg_tsquery(expression, since)))
     return select(_sqlite.c.rowid).where(
         literal_column(TABLE).op("MATCH")(bindparam("search_query", expression, unique=True)))
 
 
-def pg_tsquery(expression: str):
-    return func.to_tsquery(literal_column("'simple'::regconfig"),
-                           bindparam("search_query", expression, unique=True))
-
-
-def pg_conditions(query: str, since=None, narrow: bool = False) -> list:
-    """WHERE clauses on ticket_search: its document matches every term of `query` (which
-    holds a searchable token), created at or after `since` when given; `narrow`: the
-    window is small (newest_matches' first).
-
-    The GIN index is asked for the whole-token terms and the window, in one condition (the
-    planner cannot then misjudge the window). A one-character term matches by prefix, which
-    GIN answers by merging every token that starts with it (20 ms for a common character at
-    1,000,000 tickets), so when something else narrows the rows it is checked on them
-    instead; the document is concatenated with nothing there, so the index cannot serve
-    it."""
-    terms = query_terms(query)
-    everything = " & ".join(f"'{token}'" + (":*" if prefix else "") for token, prefix in terms)
-    whole = " & ".join(f"'{token}'" for token, prefix in terms if not prefix)
-    if not whole and since is not None and not narrow:
-        whole = everything  # a wide window: the index merges the prefixes after all
-    narrowing = [pg_tsquery(whole)] if whole else []
-    if since is not None:
-        narrowing.append(window_query(since))
-    if not narrowing:  # one-character terms only, over every ticket: the index merges
-        return [_pg.c.document.op("@@")(pg_tsquery(everything))]
-    indexed = narrowing[0] if len(narrowing) == 1 else narrowing[0].op("&&")(narrowing[1])
-    conditions = [_pg.c.document.op("@@")(indexed)]
-    if whole != everything:
-        conditions.append(_pg.c.document.op("||")(literal_column("''::tsvector"))
-                          .op("@@")(pg_tsquery(everything)))
-    return conditions
+def pg_tsquery(expression: str, since=None):
+    """The tsquery of match_expression's `expression`, and, `since` given, of its window:
+    one GIN condition, so that the planner cannot misjudge the window (see below)."""
+    tsquery = func.to_tsquery(literal_column("'simple'::regconfig"),
+                              bindparam("search_query", expression, unique=True))
+    return tsquery if since is None else tsquery.op("&&")(window_query(since))
 
 
 # PostgreSQL: GIN answers "which rows match" but not "which are the newest", so reading the
@@ -176,12 +157,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def newest_matches(connection, need: int, read, newest_id: int | None = None):
-    """What read(since, narrow) gives for the smallest window of the newest tickets (up to
-    `newest_id`, default the newest) in which it gives at least `need` rows; read(None,
-    False) (every ticket) when none does. `since` is the start of a UTC day; `narrow` is
-    true for the first window only (about FIRST_WINDOW tickets). Each next window is wider
-    by what the last one gave: enough for `need` with a margin (at least twice as wide),
-    or WIDEN times when it gave nothing."""
+    """What read(since) gives for the smallest window of the newest tickets (up to
+    `newest_id`, default the newest) in which it gives at least `need` rows; read(None)
+    (every ticket) when none does. `since` is the start of a UTC day. The first window
+    holds about FIRST_WINDOW tickets; each next one is wider by what the last one gave:
+    enough for `need` with a margin (at least twice as wide), or WIDEN times when it gave
+    nothing."""
     tickets = table("tickets", column("id"), column("created_at", DateTime()))
     if newest_id is None:
         newest_id = connection.scalar(select(func.max(tickets.c.id)))
@@ -195,13 +176,12 @@ def newest_matches(connection, need: int, read, newest_id: int | None = None):
         if day == last:  # the same day again: widen without asking
             span *= 2
             continue
-        rows = read(day, last is None)
+        rows = read(day)
         if len(rows) >= need:
             return rows
         last = day
-        # Nothing found says little (WIDEN); a few found say how far to go, with a margin.
         span = int(span * (WIDEN if not rows else max(2.0, 1.5 * need / len(rows))))
-    return read(None, False)
+    return read(None)
 
 
 def window_query(since: datetime):
@@ -234,13 +214,11 @@ def _as_utc(at: datetime) -> datetime:
 FEW, COMMON = 1 / 500, 1 / 10  # shares of all tickets
 
 
-def list_text_clause(connection, query: str, ticket_id, plan: str | None = None, since=None,
-                     narrow: bool = False):
+def list_text_clause(connection, query: str, ticket_id, plan: str | None = None, since=None):
     """The WHERE clause "ticket `ticket_id` matches every term of `query`" for a list, or
     None when the query holds no searchable token. `plan` ("lookup", "set", "probe") is for
-    tests; otherwise SQLite picks it by list_text_plan. `since`, `narrow`: see
-    matching_ids."""
-    matching = matching_ids(connection, query, since, narrow)
+    tests; otherwise SQLite picks it by list_text_plan. `since`: see matching_ids."""
+    matching = matching_ids(connection, query, since)
     if matching is None:
         return None
     if _is_pg(connection):
@@ -323,8 +301,8 @@ def backfill(connection, chunk: int = 20_000, progress=None) -> int:
         for ticket_id, note in connection.execute(_NOTES, bounds):
             notes.setdefault(ticket_id, []).append(note)
         rows = [{"id": row[0], "created_at": row[1],
-                 "body": index_text(*row[2:11], *notes.get(row[0], ())),
-                 "customer": index_text(*row[11:14])}
+                 "body": _stored(connection, index_text(*row[2:11], *notes.get(row[0], ()))),
+                 "customer": _stored(connection, index_text(*row[11:14]))}
                 for row in connection.execute(_TICKETS, bounds)]
         if rows:
             connection.execute(insert, rows)

@@ -2,12 +2,13 @@
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import Integer, any_, bindparam, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ticketing.errors import InvalidInput
 from ticketing.extensions import db
 from ticketing.search.index import (_pg, _sqlite, TABLE, match_expression, newest_matches,
-                                    pg_conditions, pg_tsquery)
+                                    pg_tsquery)
 from ticketing.search.tokens import MAX_QUERY
 from ticketing.tickets import queries as ticket_queries
 from ticketing.tickets.models import Ticket
@@ -59,10 +60,10 @@ def search_tickets(user, query: str, limit: int = 20) -> SearchResult:
 def _scored_candidates(connection, query: str, expression: str, visible) -> dict[int, float]:
     """{ticket id: score (higher is better)} of the newest CANDIDATES + 1 visible matches."""
     if connection.dialect.name == "postgresql":
-        def newest(since, narrow):
+        def newest(since):
             return connection.execute(
                 select(_pg.c.ticket_id).join(Ticket.__table__, Ticket.id == _pg.c.ticket_id)
-                .where(*pg_conditions(query, since, narrow), visible)
+                .where(_pg.c.document.op("@@")(pg_tsquery(expression, since)), visible)
                 .order_by(_pg.c.created_at.desc(), _pg.c.ticket_id.desc())
                 .limit(CANDIDATES + 1)).scalars().all()
 
@@ -71,7 +72,9 @@ def _scored_candidates(connection, query: str, expression: str, visible) -> dict
             return {}
         # Ranked apart, so the ranking reads only these rows' documents.
         rank = func.ts_rank(_pg.c.document, pg_tsquery(expression))
-        ranked = select(_pg.c.ticket_id, rank).where(_pg.c.ticket_id.in_(ids))
+        # One array parameter: an IN list of 1,001 was two thirds of this query's time.
+        ranked = select(_pg.c.ticket_id, rank).where(_pg.c.ticket_id == any_(
+            bindparam("candidates", list(ids), type_=ARRAY(Integer))))
         return {row[0]: float(row[1]) for row in connection.execute(ranked)}
     # bm25() is smaller for better matches; it must run in the MATCH query itself.
     newest = (select(_sqlite.c.rowid, func.bm25(literal_column(TABLE)))

@@ -43,6 +43,18 @@ def index_text(*texts: str) -> str:
     return " ".join(token for text in texts if text for token in index_tokens(text))
 
 
+_BIGRAM = re.compile(f"[{_CJK}]{{2}}")
+
+
+def with_characters(tokens: str) -> str:
+    """`tokens` (of index_text) and each Chinese character alone: the first of each bigram
+    (a run's last character is a token already). PostgreSQL's index stores these, so that a
+    one-character query is one GIN key there, not a prefix merged over every token that
+    starts with it (20–30 ms for a common character at 1,000,000 tickets)."""
+    characters = {token[0] for token in tokens.split() if _BIGRAM.fullmatch(token)}
+    return f"{tokens} {' '.join(sorted(characters))}" if characters else tokens
+
+
 def query_terms(text: str) -> list[tuple[str, bool]]:
     """(token, is_prefix) terms a query asks for, all of which must match; duplicates
     dropped. A one-character Chinese run is a prefix; longer runs are their bigrams."""

@@ -177,9 +177,9 @@ def _newest_page(connection, user, filters: dict) -> tuple[list, int]:
     """_page_values of a newest-first page. A text filter on PostgreSQL reads its matches
     a window of recent tickets at a time (ticketing.search.index.newest_matches: a page of
     50 usually fills in the first)."""
-    def page(since=None, narrow=False):
+    def page(since=None):
         return _page_values(connection, *_newest_first(*_list_conditions(
-            user, text_since=since, text_narrow=narrow, **filters)))
+            user, text_since=since, **filters)))
 
     text = filters.get("text")
     if connection.dialect.name != "postgresql" or not (text and text.strip()):
@@ -193,8 +193,8 @@ def _newest_page(connection, user, filters: dict) -> tuple[list, int]:
     limit = _page_limit(filters.get("limit", 50))
     found = {}
 
-    def window(since, narrow):
-        found["page"] = page(since, narrow)
+    def window(since):
+        found["page"] = page(since)
         return found["page"][0]
 
     newest_matches(connection, limit + 1, window, newest_id)
@@ -213,7 +213,7 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
                      assignee_id=None, customer_id=None, text=None, created_from=None,
                      created_to=None, queue=None, cursor=None, limit=50, ids=None,
                      priority=None, channel=None, category=None, fault_type=None,
-                     awaiting_approval=False, text_since=None, text_narrow=False):
+                     awaiting_approval=False, text_since=None):
     """(WHERE clauses, branches, limit) of a ticket list; see ticket_rows and
     _newest_first for the branches."""
     # An empty form field means "any".
@@ -244,7 +244,7 @@ def _list_conditions(user, *, kind=None, state=None, status=None, department_id=
         if value:  # exact values (the ticket report's filters)
             where.append(column == value)
     if text is not None and text.strip():
-        where.append(_text_match(text.strip(), text_since, text_narrow))
+        where.append(_text_match(text.strip(), text_since))
         if text_since is not None:  # the same window on the tickets' side, for the planner
             where.append(Ticket.created_at >= text_since)
     if created_from is not None:
@@ -268,14 +268,13 @@ def _page_limit(limit) -> int:
         raise InvalidInput({"limit": [_("Give a whole number.")]}) from None
 
 
-def _text_match(text: str, since=None, narrow=False):
+def _text_match(text: str, since=None):
     """The tickets whose indexed text (ticket, notes, customer: see ticketing.search)
     holds every word of `text`, created at or after `since` when given (PostgreSQL);
     nothing when it holds no searchable word."""
     if len(text) > TEXT_LIMIT:
         raise InvalidInput({"text": [_("At most %(n)d characters.", n=TEXT_LIMIT)]})
-    clause = list_text_clause(db.session.connection(), text, Ticket.id, since=since,
-                              narrow=narrow)
+    clause = list_text_clause(db.session.connection(), text, Ticket.id, since=since)
     return false() if clause is None else clause
 
 
