@@ -55,10 +55,10 @@ class World:
 def build_world(app) -> World:
     """Six tickets over two report days, 2026-03-02 (D1) and 2026-03-03 (D2):
 
-    R1 repair, customer A (东区), D1 10:00: verified +5 min, fault 光缆, work order, dispatched
+    R1 repair, customer A (东区), D1 10:00: verified +5 min, fault 光缆 (fibre_cable), work order, dispatched
        to repair team 1, accepted, reported repaired +120 min, resolved +180 min.
     R2 repair, customer B (西区), D1 11:00: verified +90 min (response deadline 60: missed),
-       fault 电缆, dispatched to repair team 2, repaired +600 min (resolution 480: missed).
+       fault 电缆 (cable), dispatched to repair team 2, repaired +600 min (resolution 480: missed).
     R3 repair, customer A, D2 10:00: verified +5 min, fault 光缆; stays with dispatch.
     C1 consult 资费查询 by phone, D1 12:00: terminated +20 min.
     C2 consult 资费查询 by web, D2 13:00: stays new.
@@ -83,9 +83,9 @@ def build_world(app) -> World:
         if resolved:
             world.fire(key, resolved, "resolve", note="已回复客户")
 
-    repair("R1", a, utc(2, 2), 5, "光缆", "repair_team_1", 120, 180)
-    repair("R2", b, utc(2, 3), 90, "电缆", "repair_team_2", 600)
-    repair("R3", a, utc(3, 2), 5, "光缆", None)
+    repair("R1", a, utc(2, 2), 5, "fibre_cable", "repair_team_1", 120, 180)
+    repair("R2", b, utc(2, 3), 90, "cable", "repair_team_2", 600)
+    repair("R3", a, utc(3, 2), 5, "fibre_cable", None)
     world.open("C1", utc(2, 4), kind="consult", caller_phone="13900000001",
                category="资费查询", channel="phone", description="问资费")
     world.fire("C1", 20, "terminate", note="已解答")

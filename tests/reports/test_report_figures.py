@@ -51,10 +51,10 @@ def test_fault_rates_per_area_and_category_per_thousand_customers(world, reports
     get = reports("supervisor", "supervision")
     body = get("faults", **PERIOD, bucket="day").get_json()
     assert [(r["area"], r["fault_type"], r["count"], r["customers"], r["per_1000_customers"])
-            for r in body["rows"]] == [("东区", "光缆", 2, 2, 1000.0),
-                                       ("西区", "电缆", 1, 1, 1000.0)]
+            for r in body["rows"]] == [("东区", "fibre_cable", 2, 2, 1000.0),
+                                       ("西区", "cable", 1, 1, 1000.0)]
     assert body["periods"] == [D1, D2]
-    assert {s["name"]: s["values"] for s in body["series"]} == {"光缆": [1, 1], "电缆": [1, 0]}
+    assert {s["name"]: s["values"] for s in body["series"]} == {"fibre_cable": [1, 1], "cable": [1, 0]}
     assert get("faults", **PERIOD, area="西区").get_json()["total"] == 1
 
 
@@ -109,7 +109,7 @@ def test_ticket_query_filters_on_fields_and_text(world, reports):
 
     t = world.tickets
     assert ids() == set(t.values())
-    assert ids(kind="repair", fault_type="光缆") == {t["R1"], t["R3"]}
+    assert ids(kind="repair", fault_type="fibre_cable") == {t["R1"], t["R3"]}
     assert ids(channel="web") == {t["C2"]}
     assert ids(category="服务态度") == {t["K1"]}
     assert ids(status="processed") == {t["R1"], t["C1"]}

@@ -146,7 +146,9 @@ def test_aggregate_reports_export_their_rows_as_csv(world, client, make_user):
     assert sorted(rows[1:]) == [["Repair team 1", "1", "120.0", "1", "1", "100.0"],
                                 ["Repair team 2", "1", "600.0", "1", "0", "0.0"]]
     faults = _csv(client.get("/reports/faults/export.csv", query_string=PERIOD))
-    assert faults[1:] == [["东区", "光缆", "2", "2", "1000.0"], ["西区", "电缆", "1", "1", "1000.0"]]
+    # The category by its name in the reader's language (the API gives its code).
+    assert faults[1:] == [["东区", "Fibre cable", "2", "2", "1000.0"],
+                          ["西区", "Cable", "1", "1", "1000.0"]]
     customer = _csv(client.get("/reports/customer/export.csv",
                                query_string={"account_no": "A1"}))
     assert [row[0][:2] for row in customer[1:]] == ["GD", "GD"] and len(customer) == 3
@@ -160,7 +162,7 @@ def test_the_ticket_report_streams_every_matching_ticket_as_csv(world, client, m
     rows = _csv(response)
     assert rows[0][:3] == ["Number", "Kind", "State"]
     assert len(rows) == 4
-    assert {row[6] for row in rows[1:]} == {"光缆", "电缆"}
+    assert {row[6] for row in rows[1:]} == {"Fibre cable", "Cable"}
     assert {row[8] for row in rows[1:]} == {"客户A1", "客户B1"}
     # Times are shown in the report time zone: R1 was opened 2026-03-02 02:00 UTC.
     assert "2026-03-02 10:00:00" in {row[13] for row in rows[1:]}
@@ -196,3 +198,20 @@ def test_csv_export_memory_does_not_grow_with_the_rows(app, client, make_user):
     assert large_size > 4 * small_size
     # Five times the rows, not five times the memory: the rows are read in chunks.
     assert large_peak < small_peak * 1.6, (small_peak, large_peak, small_size, large_size)
+
+
+def test_pages_show_a_fault_category_by_its_name_not_its_code(world, client, make_user):
+    """The API answers the stored code (`fibre_cable`); pages name it in the reader's
+    language: the fault report's table and chart, the ticket report, a team's queue."""
+    _login(client, make_user, "supervisor", "supervision")
+    faults = client.get("/reports/faults", query_string=PERIOD).get_data(as_text=True)
+    assert "Fibre cable" in faults and "Cable" in faults and "fibre_cable" not in faults
+    tickets = client.get("/reports/tickets",
+                         query_string={**PERIOD, "kind": "repair"}).get_data(as_text=True)
+    assert "<td>Fibre cable</td>" in tickets and "fibre_cable" not in tickets
+    client.post("/logout")
+    world.fire("R3", 30, "issue_work_order", department_id=world.dept["repair"])
+    world.fire("R3", 35, "dispatch", department_id=world.dept["repair_team_2"])
+    _login(client, make_user, "staff", "repair_team_2")
+    queue = client.get("/dispatch/queue").get_data(as_text=True)
+    assert "<td>Fibre cable</td>" in queue and "fibre_cable" not in queue  # R3

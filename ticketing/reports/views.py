@@ -18,6 +18,7 @@ from ticketing.auth.permissions import permission_required
 from ticketing.clock import utcnow
 from ticketing.errors import ApiError
 from ticketing.extensions import db
+from ticketing.faults.views import fault_label, fault_labels
 from ticketing.reports import charts, queries
 from ticketing.reports import schemas as s
 from ticketing.reports.operations import report_zone
@@ -68,7 +69,7 @@ COLUMNS = {
     "summary": [("label", _l("Group"), "text"), ("count", _l("Tickets"), "int")],
     "calls": [("kind", _l("Kind"), "kind"), ("category", _l("Call type"), "text"),
               ("count", _l("Calls"), "int"), ("share", _l("Share"), "percent")],
-    "faults": [("area", _l("Area"), "text"), ("fault_type", _l("Fault category"), "text"),
+    "faults": [("area", _l("Area"), "text"), ("fault_type", _l("Fault category"), "fault"),
                ("count", _l("Faults"), "int"), ("customers", _l("Customers"), "int"),
                ("per_1000_customers", _l("Per 1,000 customers"), "number")],
     "repairs": [("department", _l("Team"), "text"), ("count", _l("Repairs"), "int"),
@@ -131,13 +132,15 @@ def show(value, how: str) -> str:
         return str(KIND_LABELS.get(value, value))
     if how == "clock":
         return str(CLOCK_LABELS.get(value, value))
+    if how == "fault":  # a category's code, by its name
+        return fault_label(value)
     return str(value)
 
 
 def _csv_value(value, how: str):
     if value is None:
         return ""
-    if how in ("kind", "clock"):
+    if how in ("kind", "clock", "fault"):
         return show(value, how)
     if how == "score":
         return round(value, 2)
@@ -240,7 +243,9 @@ def _chart(name: str, result: dict):
                                   row["count"], show(row["count"], "int"))
                                  for row in result["rows"][:20]])
     if name == "faults":
-        return charts.line_chart(result["periods"], result["series"])
+        return charts.line_chart(result["periods"], [
+            {"name": show(series["name"], "fault"), "values": series["values"]}
+            for series in result["series"]])
     if name == "repairs":
         return charts.bar_chart([(row["department"] or "—", row["share_within_sla"],
                                   show(row["share_within_sla"], "percent"))
@@ -381,6 +386,7 @@ def _stream_tickets(args: dict):
     names = queries.TICKET_EXPORT_COLUMNS
     kinds = {key: show(key, "kind") for key in KIND_LABELS}
     states = {}
+    faults, fault_names = names.index("fault_type"), fault_labels()
     yield "\ufeff" + _csv_line(str(TICKET_HEADERS[n]) for n in names)
     with db.engine.connect() as connection:
         result = connection.execution_options(stream_results=True,
@@ -395,6 +401,8 @@ def _stream_tickets(args: dict):
                 if state not in states:
                     states[state] = str(state_label(state))
                 values[2] = states[state]
+                fault = values[faults]
+                values[faults] = fault_names.get(fault, fault) if fault else ""
                 writer.writerow(values)
             yield buffer.getvalue()
             buffer.seek(0)
