@@ -39,6 +39,9 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
     return ticket
 
 
+_DETAIL = TicketDetailSchema()  # made once: building a schema copies its fields
+
+
 @blp.route("/tickets", methods=["POST"])
 @blp.arguments(TicketCreateSchema)
 @blp.response(201, TicketDetailSchema)
@@ -58,7 +61,7 @@ def create_ticket(data):
             calls.call_opened_ticket(call, ticket)
         # Shaped before the commit, from the flushed rows: after it every object is expired
         # and the answer would cost a reload of the ticket, its creator and their roles.
-        body = jsonify(TicketDetailSchema().dump(ticket))
+        body = jsonify(_DETAIL.dump(ticket))
         location = url_for("tickets_api.get_ticket", ticket_id=ticket.id)
     return body, 201, {"Location": location}
 
