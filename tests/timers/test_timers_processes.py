@@ -23,6 +23,9 @@ LAUNCHER = os.path.join(os.path.dirname(__file__), "scheduler_process.py")
 pytestmark = pytest.mark.slow
 
 
+READY = "timer scheduler: sweeping every"  # printed once its signal handlers are installed
+
+
 class Schedulers:
     """Starts `ticketing scheduler` processes against the test database; kills leftovers."""
 
@@ -41,6 +44,10 @@ class Schedulers:
         return proc
 
     def stop(self, proc, sig=signal.SIGTERM) -> int:
+        # Signal only a scheduler that has installed its handlers (it says so once they are):
+        # a survivor still importing when the others finished the work died of the signal.
+        wait_until(lambda: proc.poll() is not None or READY in self.output(proc),
+                   what="the scheduler to be ready to stop")
         proc.send_signal(sig)
         return proc.wait(timeout=60)
 
