@@ -20,7 +20,7 @@ from ticketing.customers.models import Customer
 from ticketing.dispatch.models import TeamArea
 from ticketing.dispatch.operations import is_field_team, teams_serving
 from ticketing.extensions import db
-from ticketing.faults.operations import category_names
+from ticketing.faults.labels import fault_labels
 from ticketing.tickets.models import Ticket
 from ticketing.timers.deadlines import Deadline, deadlines_for
 from workflows.tickets import FIELD_TEAM_KINDS
@@ -164,22 +164,15 @@ def _work_orders(rows, now: datetime) -> list[WorkOrder]:
     """Rows of _COLUMNS as work orders with their team, technician and nearest deadline."""
     if not rows:
         return []
-    locale = _locale()
     # An unassigned work order shows no team (its department is the repair desk's).
     departments = _loaded(Department, {r.department_id for r in rows if r.department_id
                                        and r.state != UNASSIGNED_STATE})
     users = _loaded(User, {r.assignee_id for r in rows if r.assignee_id})
     deadlines = deadlines_for([r.id for r in rows], now)
-    faults = category_names()
-
-    def fault_label(value):
-        if not value:
-            return ""
-        category = faults.get(value)
-        return category.display_name(locale) if category else value
-
+    faults = fault_labels()
     return [WorkOrder(r.id, r.number, r.version, r.state, r.priority, r.fault_type,
-                      fault_label(r.fault_type), r.area, r.customer_name or "", r.created_at,
+                      faults.get(r.fault_type, r.fault_type) if r.fault_type else "",
+                      r.area, r.customer_name or "", r.created_at,
                       departments.get(r.department_id) if r.state != UNASSIGNED_STATE
                       else None, users.get(r.assignee_id), deadlines.get(r.id))
             for r in rows]

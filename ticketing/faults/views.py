@@ -1,5 +1,5 @@
 """Admin pages: the fault categories list and its form."""
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,23 +14,6 @@ from ticketing.faults.models import FaultCategory
 from ticketing.unit import save_form
 
 bp = Blueprint("faults", __name__)
-
-
-def fault_labels() -> dict[str, str]:
-    """code -> every category's name in the reader's language, read once per request: lists
-    and reports show one per row."""
-    names = g.get("fault_names")
-    if names is None:
-        locale = str(get_locale() or "")
-        names = g.fault_names = {code: category.display_name(locale)
-                                 for code, category in ops.category_names().items()}
-    return names
-
-
-def fault_label(value: str | None) -> str:
-    """A stored fault type as people read it: its category's name in their language (older
-    free-text values as they were typed)."""
-    return fault_labels().get(value, value) if value else "—"
 
 
 def fault_choices() -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from ticketing.auth.permissions import permission_required
 from ticketing.clock import utcnow
 from ticketing.errors import ApiError
 from ticketing.extensions import db
-from ticketing.faults.views import fault_label, fault_labels
+from ticketing.faults.labels import fault_label, fault_labels
 from ticketing.reports import charts, queries
 from ticketing.reports import schemas as s
 from ticketing.reports.operations import report_zone

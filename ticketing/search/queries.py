@@ -46,7 +46,7 @@ def search_tickets(user, query: str, limit: int = 20) -> SearchResult:
     expression = match_expression(connection, query)
     if expression is None:
         return SearchResult([], False)
-    scores = _scored_candidates(connection, query, expression, visibility_clause(user))
+    scores = _scored_candidates(connection, expression, visibility_clause(user))
     capped = len(scores) > CANDIDATES
     best = sorted(scores.items(), key=lambda item: (-item[1], -item[0]))[:limit]
     ids = [ticket_id for ticket_id, _score in best]
@@ -57,7 +57,7 @@ def search_tickets(user, query: str, limit: int = 20) -> SearchResult:
     return SearchResult(sorted(rows, key=lambda row: order[row.id]), capped)
 
 
-def _scored_candidates(connection, query: str, expression: str, visible) -> dict[int, float]:
+def _scored_candidates(connection, expression: str, visible) -> dict[int, float]:
     """{ticket id: score (higher is better)} of the newest CANDIDATES + 1 visible matches."""
     if connection.dialect.name == "postgresql":
         def newest(since):

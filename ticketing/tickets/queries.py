@@ -191,14 +191,8 @@ def _newest_page(connection, user, filters: dict) -> tuple[list, int]:
         except InvalidInput:
             return page()  # which says what is wrong with it
     limit = _page_limit(filters.get("limit", 50))
-    found = {}
-
-    def window(since):
-        found["page"] = page(since)
-        return found["page"][0]
-
-    newest_matches(connection, limit + 1, window, newest_id)
-    return found["page"]
+    return newest_matches(connection, limit + 1, lambda since: page(since)[0],
+                          newest_id), limit
 
 
 def list_conditions(user, **filters) -> list:
