@@ -3,12 +3,16 @@ its defaults as reference data, read with the defaults before it exists, replace
 an admin who read its current version. Operations flush, never commit."""
 from __future__ import annotations
 
+import copy
+from collections import namedtuple
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ticketing.clock import utcnow
 from ticketing.errors import Conflict
 from ticketing.extensions import db
+from ticketing.kept import keep, kept
 from ticketing.timers.models import Calendar
 
 
@@ -31,6 +35,26 @@ def current_row(model, row_id: int, defaults: dict):
     if row is None:
         row = model(id=row_id, version=0, calendar_id=default_calendar_id(), **defaults)
     return row
+
+
+def keep_row(name: str, model, row_id: int, defaults: dict) -> None:
+    """Keep the row's values per process (ticketing.kept) for the hot paths that only read
+    it (a closing reads two such rows); `kept_row(name)` returns them. Its version moves on
+    every edit (version_id_col), so rows and the sum of versions make its stamp."""
+    columns = [attr.key for attr in model.__mapper__.column_attrs]
+    values = namedtuple(f"{model.__name__}Values", columns)
+
+    def load():
+        row = current_row(model, row_id, defaults)
+        return values(*(copy.deepcopy(getattr(row, name)) for name in columns))
+
+    keep(name, load=load, aggregates=(func.count(model.id), func.sum(model.version)),
+         watch=(model,))
+
+
+def kept_row(name: str):
+    """The values of a row kept by keep_row, as of this transaction."""
+    return kept(name)
 
 
 def row_to_replace(model, row_id: int, expected_version: int, stale_message: str):

@@ -136,6 +136,38 @@ def test_a_ticket_that_missed_its_deadline_is_audited_when_closed(desk, sh, clie
     assert any(s["event"] == "escalated" for s in detail["steps"])
 
 
+def test_a_deadline_missed_earlier_in_the_round_selects_the_closing(desk, sh, app):
+    """The response clock stopped late long before the closing: the closing reads it with
+    the clocks it stops, and agrees with asking the database afresh."""
+    from ticketing.tickets.models import Ticket
+    from ticketing.timers.clocks import breached_in_round
+    desk.set_rules(sample_percent=0)
+    desk.at(sh(2026, 3, 2, 9, 0))
+    late, on_time = desk.open("repair"), desk.open("repair")
+    desk.fire(on_time, "suspend", reason="客户要求")
+    desk.at(sh(2026, 3, 2, 13, 0))  # four hours without a response
+    desk.fire(late, "suspend", reason="客户要求")
+    desk.fire(late, "close", note="已处理")
+    desk.fire(on_time, "close", note="已处理")
+    assert [a.reason_list for a in desk.audits(late)] == [["sla_breach"]]
+    assert desk.audits(on_time) == []
+    with app.app_context():
+        tickets = [db.session.get(Ticket, late), db.session.get(Ticket, on_time)]
+        assert breached_in_round(tickets, sh(2026, 3, 2, 13, 0)) == {late}
+
+
+def test_a_deadline_missed_in_an_earlier_round_does_not_select_the_next_closing(desk, sh):
+    desk.set_rules(sample_percent=0)
+    desk.at(sh(2026, 3, 2, 9, 0))
+    ticket = desk.open("repair")
+    desk.at(sh(2026, 3, 2, 13, 0))
+    desk.close(ticket)  # the response was late: round 0 is audited
+    assert [a.round for a in desk.audits(ticket)] == [0]
+    desk.fire(ticket, "reopen", reason="客户再次来电")
+    desk.close(ticket)  # round 1 answered at once
+    assert [a.round for a in desk.audits(ticket)] == [0]
+
+
 def test_an_overdue_audit_escalates_exactly_once(desk, sh, make_user, app):
     head = make_user("supervisor", "supervision")  # holds audits.escalations
     bystander = make_user("department_head", "operations")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import insert, select, update
 
 from ticketing.audits.models import Audit, AuditRules
 from ticketing.audits.sampling import sampled
@@ -19,12 +19,11 @@ from ticketing.callbacks.operations import business_due, notify_overdue
 from ticketing.clock import utcnow
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
-from ticketing.settings_row import (check_calendar, current_row, ensure_row, replace_row,
-                                    row_to_replace)
+from ticketing.settings_row import (check_calendar, current_row, ensure_row, keep_row,
+                                    kept_row, replace_row, row_to_replace)
 from ticketing.signals import ticket_noted
 from ticketing.tickets.models import Ticket, TicketEvent
-from ticketing.timers.clocks import _timer_row, schedule_timers
-from ticketing.timers.models import SlaClock
+from ticketing.timers.clocks import _timer_row, breached_in_round, schedule_timers
 
 OVERDUE = "audit_overdue"  # the timer kind, and the notification kind
 ESCALATION_PERMISSION = "audits.escalations"
@@ -43,6 +42,15 @@ def ensure_audit_rules() -> list[str]:
 
 def current_rules() -> AuditRules:
     return current_row(AuditRules, RULES_ID, DEFAULTS)
+
+
+keep_row("audit_rules", AuditRules, RULES_ID, DEFAULTS)
+
+
+def rules_in_force():
+    """The rules as plain values (the row's columns), kept per process: what closings and
+    surveys read. The functions below that take `rules` take these or the row."""
+    return kept_row("audit_rules")
 
 
 def save_rules(data: dict, expected_version: int) -> AuditRules:
@@ -73,21 +81,6 @@ def _chunks(ids: list[int], size: int = 500):
         yield ids[start:start + size]
 
 
-def _breached(tickets: list[Ticket], at: datetime) -> set[int]:
-    """The tickets that missed a deadline of their current handling round: flagged, or
-    still running past due (one query per 500 tickets)."""
-    running_late = and_(SlaClock.stopped_at.is_(None), SlaClock.paused_at.is_(None),
-                        SlaClock.due_at < at)
-    rounds = {t.id: t.reopen_count for t in tickets}
-    found = set()
-    for ids in _chunks(list(rounds)):
-        found.update(ticket_id for ticket_id, round_ in db.session.execute(
-            select(SlaClock.ticket_id, SlaClock.round).where(
-                SlaClock.ticket_id.in_(ids), or_(SlaClock.breached.is_(True), running_late)))
-            if rounds[ticket_id] == round_)
-    return found
-
-
 def _had_unsatisfied_callback(tickets: list[Ticket]) -> set[int]:
     # A callback is made at a closing: before the first reopening there is none to look for.
     ids = [t.id for t in tickets if t.reopen_count]
@@ -98,12 +91,12 @@ def _had_unsatisfied_callback(tickets: list[Ticket]) -> set[int]:
     return found
 
 
-def closing_reasons(tickets: list[Ticket], rules: AuditRules,
+def closing_reasons(tickets: list[Ticket], rules,
                     at: datetime) -> dict[int, list[str]]:
     """{ticket id: the rules that select its closing, in REASONS order}; the sample only
     draws from the tickets no other rule selected."""
     unsatisfied = _had_unsatisfied_callback(tickets) if rules.unsatisfied_callbacks else set()
-    breached = _breached(tickets, at) if rules.sla_breaches else set()
+    breached = breached_in_round(tickets, at) if rules.sla_breaches else set()
     selected = {}
     for ticket in tickets:
         reasons = []
@@ -127,12 +120,12 @@ def overdue_timer_row(audit_id: int, ticket_id: int, due_at: datetime,
 
 
 def _create(ticket: Ticket, *, round_: int, trigger: str, reasons: list[str],
-            rules: AuditRules, at: datetime, callback_id: int | None = None) -> int:
+            rules, at: datetime, callback_id: int | None = None) -> int:
     return _create_many([(ticket, round_, reasons, callback_id)], trigger=trigger,
                         rules=rules, at=at)[0]
 
 
-def _create_many(items, *, trigger: str, rules: AuditRules, at: datetime) -> list[int]:
+def _create_many(items, *, trigger: str, rules, at: datetime) -> list[int]:
     """Audits of (ticket, round, reasons, callback id) items, with their overdue timers: one
     INSERT of plain rows and one timer insert for all. Returns their ids."""
     due_at = business_due(rules, at, rules.due_minutes)
@@ -160,7 +153,7 @@ def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs)
     closed = [t.ticket for t in transitions if t.to_state == "closed"]
     if not closed:
         return
-    rules = current_rules()
+    rules = rules_in_force()
     reasons = closing_reasons(closed, rules, at)
     selected = [ticket for ticket in closed if reasons[ticket.id]]
     if not selected:
@@ -179,7 +172,7 @@ def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs)
 def on_callback_surveyed(callback: Callback, *, at: datetime, **_kwargs) -> None:
     """An unsatisfied survey puts its round under audit in the survey's unit of work: the
     open audit of that closing gains the reason, else a new audit is made."""
-    rules = current_rules()
+    rules = rules_in_force()
     if callback.result != "unsatisfied" or not rules.unsatisfied_callbacks:
         return
     open_audit = db.session.scalar(select(Audit).where(

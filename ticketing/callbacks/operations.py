@@ -17,8 +17,8 @@ from ticketing.clock import utcnow
 from ticketing.dbsetup import insert_rows
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
-from ticketing.settings_row import (check_calendar, current_row, ensure_row, replace_row,
-                                    row_to_replace)
+from ticketing.settings_row import (check_calendar, current_row, ensure_row, keep_row,
+                                    kept_row, replace_row, row_to_replace)
 from ticketing.signals import callback_surveyed
 from ticketing.tickets.models import Ticket
 from ticketing.timers.clocks import _timer_row, schedule_timers
@@ -43,6 +43,14 @@ def ensure_callback_settings() -> list[str]:
 
 def current_settings() -> CallbackSettings:
     return current_row(CallbackSettings, SETTINGS_ID, DEFAULTS)
+
+
+keep_row("callback_settings", CallbackSettings, SETTINGS_ID, DEFAULTS)
+
+
+def settings_in_force():
+    """The settings as plain values, kept per process: what closings and attempts read."""
+    return kept_row("callback_settings")
 
 
 def save_settings(data: dict, expected_version: int) -> CallbackSettings:
@@ -75,7 +83,9 @@ def save_settings(data: dict, expected_version: int) -> CallbackSettings:
         data.get("calendar_id"))
 
 
-def business_due(settings: CallbackSettings, start: datetime, minutes: int) -> datetime:
+def business_due(settings, start: datetime, minutes: int) -> datetime:
+    """`minutes` after `start` on the calendar of `settings` (a settings or rules row, or
+    its kept values)."""
     if settings.calendar_id is None:  # no calendar at all: wall-clock minutes
         return start + timedelta(minutes=minutes)
     return add_business_minutes(start, minutes, calendar_for(settings.calendar_id, start))
@@ -104,7 +114,7 @@ def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs)
     closed = [t.ticket for t in transitions if t.to_state == "closed"]
     if not closed:
         return
-    settings = current_settings()
+    settings = settings_in_force()
     closed = [ticket for ticket in closed if ticket.kind in (settings.kinds or [])]
     if not closed:
         return
@@ -186,7 +196,7 @@ def record_attempt(actor: User, callback: Callback, data: dict,
         missing = {d: [_("Give a score from 1 to 5.")] for d, v in scores.items() if v is None}
         if missing:
             raise InvalidInput(missing)
-    settings = current_settings()
+    settings = settings_in_force()
     callback.attempts += 1
     attempt = CallbackAttempt(callback_id=callback.id, number=callback.attempts, at=now,
                               actor_id=actor.id, reached=reached,

@@ -16,7 +16,6 @@ def init_app(app) -> None:
     from ticketing.extensions import api
     from ticketing.timers import api as timers_api, clocks, handlers, labels, views
     from ticketing.timers.deadlines import deadline_of
-    from ticketing.timers.policies import connect_config_hooks
     from ticketing.signals import tickets_transitioned
     from ticketing.timers.operations import (ensure_default_sla, notify_new_assignee,
                                              unread_count)
@@ -31,7 +30,6 @@ def init_app(app) -> None:
     api.register_blueprint(timers_api.blp)
     app.cli.add_command(scheduler_command)
     clocks.connect_receivers()
-    connect_config_hooks()
     tickets_transitioned.connect(notify_new_assignee, weak=False)
     areas = wiring(app)
     areas.add_permissions(TIMER_PERMISSIONS, TIMER_GRANTS)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, event, or_, select, update
+from sqlalchemy.orm import Session
 
 from ticketing.clock import utcnow
 from ticketing.extensions import db
@@ -147,6 +148,73 @@ def live_clocks_of(ticket_ids: list[int]) -> dict[int, dict[str, SlaClock]]:
                                         {"ticket_ids": ticket_ids[start:start + 500]}):
             found.setdefault(clock.ticket_id, {})[clock.clock] = clock
     return found
+
+
+# A stopping event (a closing) also reads the clocks its tickets already stopped in their
+# current handling round: the audit of a closing asks whether a deadline of the round was
+# missed, and this answers it without another query (breached_in_round).
+_ROUND_CLOCKS = select(SlaClock).where(
+    SlaClock.ticket_id.in_(bindparam("ticket_ids", expanding=True)),
+    or_(SlaClock.stopped_at.is_(None), SlaClock.round >= bindparam("min_round")))
+_SEEN_ROUNDS = "timers.round_clocks"  # Session.info: {ticket id: (round, its clocks)}
+
+
+def _live_and_round_clocks(tickets: list) -> dict[int, dict[str, SlaClock]]:
+    """live_clocks_of, and every clock of each ticket's current round kept for
+    breached_in_round in this transaction."""
+    found: dict[int, dict[str, SlaClock]] = {}
+    seen = db.session.info.setdefault(_SEEN_ROUNDS, {})
+    for start in range(0, len(tickets), 500):
+        rounds = {t.id: t.reopen_count or 0 for t in tickets[start:start + 500]}
+        in_round: dict[int, list[SlaClock]] = {ticket_id: [] for ticket_id in rounds}
+        for clock in db.session.scalars(_ROUND_CLOCKS, {"ticket_ids": list(rounds),
+                                                        "min_round": min(rounds.values())}):
+            if clock.stopped_at is None:
+                found.setdefault(clock.ticket_id, {})[clock.clock] = clock
+            if clock.round == rounds[clock.ticket_id]:
+                in_round[clock.ticket_id].append(clock)
+        seen.update((ticket_id, (rounds[ticket_id], clocks))
+                    for ticket_id, clocks in in_round.items())
+    return found
+
+
+def _late(clock: SlaClock, at: datetime) -> bool:
+    return bool(clock.breached) or (clock.stopped_at is None and clock.paused_at is None
+                                    and clock.due_at < at)
+
+
+def breached_in_round(tickets: list, at: datetime) -> set[int]:
+    """The tickets that missed a deadline of their current handling round: flagged, or still
+    running past due. A ticket whose round this transaction's closing read is answered from
+    those clocks; the others by one query per 500 tickets."""
+    seen = db.session.info.get(_SEEN_ROUNDS) or {}
+    found, asked = set(), {}
+    for ticket in tickets:
+        round_ = ticket.reopen_count or 0
+        known = seen.pop(ticket.id, None)
+        if known is not None and known[0] == round_:
+            if any(_late(clock, at) for clock in known[1]):
+                found.add(ticket.id)
+        else:
+            asked[ticket.id] = round_
+    running_late = and_(SlaClock.stopped_at.is_(None), SlaClock.paused_at.is_(None),
+                        SlaClock.due_at < at)
+    ids = list(asked)
+    for start in range(0, len(ids), 500):
+        found.update(ticket_id for ticket_id, round_ in db.session.execute(
+            select(SlaClock.ticket_id, SlaClock.round).where(
+                SlaClock.ticket_id.in_(ids[start:start + 500]),
+                or_(SlaClock.breached.is_(True), running_late)))
+            if asked[ticket_id] == round_)
+    return found
+
+
+def _forget_rounds(session, *_args) -> None:
+    session.info.pop(_SEEN_ROUNDS, None)
+
+
+event.listen(Session, "after_commit", _forget_rounds)
+event.listen(Session, "after_soft_rollback", _forget_rounds)
 
 
 def _new_clock(ticket, name: str, policy: PolicyTerms, minutes: int, now: datetime,
@@ -295,7 +363,8 @@ def on_tickets_transitioned(event: str, *, transitions, at: datetime | None = No
                   if responded(t.from_state, t.to_state, event)}
     if not rule and not responding:
         return
-    live_of = live_clocks_of([t.ticket.id for t in transitions])
+    live_of = (_live_and_round_clocks([t.ticket for t in transitions]) if rule.get("stop")
+               else live_clocks_of([t.ticket.id for t in transitions]))
     ended, resumed, starting = [], [], []
     for t in transitions:
         live = live_of.get(t.ticket.id, {})
