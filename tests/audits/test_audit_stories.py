@@ -315,10 +315,13 @@ def test_the_audit_and_its_closing_commit_together(desk, sh, app, monkeypatch):
     desk.fire(ticket, "suspend", reason="等待")
     import ticketing.audits.operations as ops
 
-    def broken(*_args, **_kwargs):
+    written = ops.insert_with_timers
+
+    def broken(*args, **kwargs):
+        written(*args, **kwargs)  # the rows and their timers are written, then it fails
         raise RuntimeError("the timer insert failed")
 
-    monkeypatch.setattr(ops, "schedule_timers", broken)
+    monkeypatch.setattr(ops, "insert_with_timers", broken)
     from ticketing.tickets.models import Ticket
     from ticketing.tickets.operations import fire_event
     with app.app_context():

@@ -246,10 +246,13 @@ def test_the_closing_and_its_callback_commit_together(line, sh, app, monkeypatch
     line.fire(ticket, "suspend", reason="客户要求")
     import ticketing.callbacks.operations as ops
 
-    def broken(*_args, **_kwargs):
+    written = ops.insert_with_timers
+
+    def broken(*args, **kwargs):
+        written(*args, **kwargs)  # the rows and their timers are written, then it fails
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ops, "schedule_timers", broken)
+    monkeypatch.setattr(ops, "insert_with_timers", broken)
     import pytest
     with pytest.raises(RuntimeError):
         line.fire(ticket, "close", note="已处理")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from ticketing.audits.models import Audit, AuditRules
 from ticketing.audits.sampling import sampled
@@ -23,7 +23,7 @@ from ticketing.settings_row import (check_calendar, current_row, ensure_row, kee
                                     kept_row, replace_row, row_to_replace)
 from ticketing.signals import ticket_noted
 from ticketing.tickets.models import Ticket, TicketEvent
-from ticketing.timers.clocks import _timer_row, breached_in_round, schedule_timers
+from ticketing.timers.clocks import RowTimer, breached_in_round, insert_with_timers
 
 OVERDUE = "audit_overdue"  # the timer kind, and the notification kind
 ESCALATION_PERMISSION = "audits.escalations"
@@ -112,11 +112,12 @@ def closing_reasons(tickets: list[Ticket], rules,
     return selected
 
 
+OVERDUE_TIMER = RowTimer(OVERDUE, "audit", "audit_id")  # `audit:<id>`
+
+
 def overdue_timer_row(audit_id: int, ticket_id: int, due_at: datetime,
                       created_at: datetime) -> dict:
-    return _timer_row(kind=OVERDUE, due_at=due_at, ticket_id=ticket_id,
-                      dedupe_key=f"audit:{audit_id}", data={"audit_id": audit_id},
-                      created_at=created_at)
+    return OVERDUE_TIMER.row(audit_id, ticket_id, due_at, created_at)
 
 
 def _create(ticket: Ticket, *, round_: int, trigger: str, reasons: list[str],
@@ -126,8 +127,8 @@ def _create(ticket: Ticket, *, round_: int, trigger: str, reasons: list[str],
 
 
 def _create_many(items, *, trigger: str, rules, at: datetime) -> list[int]:
-    """Audits of (ticket, round, reasons, callback id) items, with their overdue timers: one
-    INSERT of plain rows and one timer insert for all. Returns their ids."""
+    """Audits of (ticket, round, reasons, callback id) items, with their overdue timers
+    (timers.clocks.insert_with_timers: plain rows, no ORM objects). Returns their ids."""
     due_at = business_due(rules, at, rules.due_minutes)
     rows = [{"ticket_id": ticket.id, "round": round_, "trigger": trigger,
              "reasons": ",".join(reasons), "rule_version": rules.version,
@@ -135,11 +136,7 @@ def _create_many(items, *, trigger: str, rules, at: datetime) -> list[int]:
             for ticket, round_, reasons, callback_id in items]
     if not rows:
         return []
-    ids = db.session.scalars(insert(Audit).returning(Audit.id, sort_by_parameter_order=True),
-                             rows).all()
-    schedule_timers([overdue_timer_row(audit_id, row["ticket_id"], due_at, at)
-                     for audit_id, row in zip(ids, rows)])
-    return ids
+    return insert_with_timers(Audit, rows, OVERDUE_TIMER, at)
 
 
 def _audit_of(ticket_id: int, round_: int, trigger: str) -> Audit | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask_babel import format_datetime, gettext as _
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from ticketing.auth.models import User
 from ticketing.callbacks.models import (DIMENSIONS, Callback, CallbackAttempt,
@@ -21,7 +21,7 @@ from ticketing.settings_row import (check_calendar, current_row, ensure_row, kee
                                     kept_row, replace_row, row_to_replace)
 from ticketing.signals import callback_surveyed
 from ticketing.tickets.models import Ticket
-from ticketing.timers.clocks import _timer_row, schedule_timers
+from ticketing.timers.clocks import RowTimer, insert_with_timers, schedule_timers
 from ticketing.timers.models import Notification
 from ticketing.timers.policies import calendar_for
 from workflows.business_time import add_business_minutes
@@ -98,12 +98,14 @@ def _overdue_timer(callback: Callback) -> dict:
                              callback.due_at, callback.created_at)
 
 
+def overdue_timer(attempt: int) -> RowTimer:
+    """The overdue timer of a callback's attempt n: `callback:<id>:<n>`."""
+    return RowTimer(OVERDUE, "callback", "callback_id", (("attempt", attempt),))
+
+
 def overdue_timer_row(callback_id: int, ticket_id: int, attempt: int, due_at: datetime,
                       created_at: datetime) -> dict:
-    return _timer_row(kind=OVERDUE, due_at=due_at, ticket_id=ticket_id,
-                      dedupe_key=f"callback:{callback_id}:{attempt}",
-                      data={"callback_id": callback_id, "attempt": attempt},
-                      created_at=created_at)
+    return overdue_timer(attempt).row(callback_id, ticket_id, due_at, created_at)
 
 
 def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs) -> None:
@@ -133,11 +135,7 @@ def on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs)
     rows = [{"ticket_id": ticket.id, "round": ticket.reopen_count, "kind": ticket.kind,
              "status": "pending", "created_at": at, "not_before": at,
              "due_at": due_of[ticket.kind]} for ticket in closed]
-    ids = db.session.scalars(insert(Callback).returning(Callback.id,
-                                                         sort_by_parameter_order=True),
-                             rows).all()
-    schedule_timers([overdue_timer_row(callback_id, row["ticket_id"], 0, row["due_at"], at)
-                     for callback_id, row in zip(ids, rows)])
+    insert_with_timers(Callback, rows, overdue_timer(0), at)
 
 
 def open_callback(callback_id: int) -> Callback | None:

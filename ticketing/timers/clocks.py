@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, event, or_, select, update
+from dataclasses import dataclass
+
+from sqlalchemy import (Integer, String, and_, bindparam, cast, event, func, insert as core_insert,
+                        literal, or_, select, update)
 from sqlalchemy.orm import Session
 
 from ticketing.clock import utcnow
@@ -62,6 +65,81 @@ def schedule_timers(rows: list[dict]) -> None:
         stmt = _BATCH_INSERTS[dialect] = insert(Timer).on_conflict_do_nothing(
             index_elements=["dedupe_key"])
     db.session.execute(stmt, rows)
+
+
+@dataclass(frozen=True)
+class RowTimer:
+    """The timer each row of another area's table gets, keyed and linked by the row's id:
+    a callback's overdue timer is `callback:<id>:<attempt>` with data {"callback_id": id,
+    "attempt": n}, an audit's `audit:<id>` with {"audit_id": id}. One definition serves the
+    row written from Python and the one PostgreSQL writes in the row's own INSERT."""
+    kind: str
+    prefix: str
+    link: str  # the data key of the row's id
+    extra: tuple[tuple[str, int], ...] = ()  # more data, each value also a key suffix
+
+    def row(self, row_id: int, ticket_id: int, due_at: datetime, created_at: datetime) -> dict:
+        return _timer_row(kind=self.kind, due_at=due_at, ticket_id=ticket_id,
+                          dedupe_key=":".join([self.prefix, str(row_id),
+                                               *(str(value) for _name, value in self.extra)]),
+                          data={self.link: row_id, **dict(self.extra)}, created_at=created_at)
+
+    def columns(self, new, created_at):
+        """The same timer as SQL over `new` (the inserted row: id, ticket_id, due_at)."""
+        suffix = "".join(f":{value}" for _name, value in self.extra)
+        data = [new.c.id]
+        for name, value in self.extra:
+            data += [literal(name, String), literal(value, Integer)]
+        return (new.c.ticket_id, literal(self.kind, String), new.c.due_at,
+                literal("pending", String), literal(0, Integer), created_at,
+                literal(self.prefix + ":", String) + cast(new.c.id, String)
+                + literal(suffix, String),
+                func.json_build_object(literal(self.link, String), *data))
+
+
+_ROW_WITH_TIMER: dict = {}
+_ROWS_RETURNING_IDS: dict = {}
+
+
+def _row_with_timer(table, keys: tuple, timer: RowTimer):
+    """PostgreSQL: one row and its timer in one statement (a data-modifying WITH), built
+    once per table, columns and timer: building and compiling it cost more than running it."""
+    stmt = _ROW_WITH_TIMER.get((table.name, keys, timer))
+    if stmt is None:
+        from sqlalchemy.dialects.postgresql import insert
+        new = core_insert(table).values({key: bindparam(key, type_=table.c[key].type)
+                                         for key in keys}).returning(
+            table.c.id, table.c.ticket_id, table.c.due_at).cte("new_row")
+        created_at = bindparam("timer_created_at", type_=Timer.__table__.c.created_at.type)
+        timers = insert(Timer).from_select(
+            ["ticket_id", "kind", "due_at", "status", "attempts", "created_at", "dedupe_key",
+             "data"], select(*timer.columns(new, created_at))).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]).cte("new_timer")
+        stmt = _ROW_WITH_TIMER[(table.name, keys, timer)] = select(new.c.id).add_cte(timers)
+    return stmt
+
+
+def insert_with_timers(model, rows: list[dict], timer: RowTimer, at: datetime) -> list[int]:
+    """Insert rows of `model` (each with its ticket_id and due_at) and each one's timer, in
+    the caller's unit of work; returns their ids in the order of `rows`. One row on
+    PostgreSQL (a ticket's closing) is one statement with its timer: each round trip costs
+    about as much as the work. A batch (an incident's release) is the rows in one statement,
+    then their timers in one."""
+    if not rows:
+        return []
+    table = model.__table__
+    if len(rows) == 1 and db.session.get_bind().dialect.name == "postgresql":
+        row = rows[0]
+        return [db.session.scalar(_row_with_timer(table, tuple(row), timer),
+                                  {**row, "timer_created_at": at})]
+    stmt = _ROWS_RETURNING_IDS.get(table.name)
+    if stmt is None:
+        stmt = _ROWS_RETURNING_IDS[table.name] = core_insert(table).returning(
+            table.c.id, sort_by_parameter_order=True)
+    ids = db.session.scalars(stmt, rows).all()
+    schedule_timers([timer.row(row_id, row["ticket_id"], row["due_at"], at)
+                     for row_id, row in zip(ids, rows)])
+    return list(ids)
 
 
 def cancel_pending_timers(clock: SlaClock) -> None:
