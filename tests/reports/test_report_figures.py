@@ -151,6 +151,25 @@ def test_rollups_kept_with_each_change_equal_a_rebuild_from_the_tickets(app, wor
         assert _rollups() == kept
 
 
+def test_a_ticket_opened_and_moved_on_in_one_transaction_counts_once(app, world):
+    """A ticket opened in the transaction has no counted fact yet (none is read for it); if
+    it also changes before the commit it counts once, in its final state."""
+    from datetime import datetime, timezone
+    from ticketing import clock
+    from ticketing.tickets.operations import fire_event, open_ticket
+    clock.freeze(datetime(2026, 3, 3, 8, tzinfo=timezone.utc))
+    with app.app_context():
+        ticket = open_ticket(None, kind="consult", caller_phone="13900000007",
+                             description="当场答复")
+        fire_event(None, ticket, "suspend", {"reason": "等待"})
+        db.session.commit()
+        kept = _rollups()
+        assert ticket.id in {fact[0] for fact in kept[1]}
+        rebuild_rollups()
+        db.session.commit()
+        assert _rollups() == kept
+
+
 def _rollups():
     table = ReportDaily.__table__
     rows = {}

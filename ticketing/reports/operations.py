@@ -27,6 +27,7 @@ from ticketing.signals import callback_surveyed, ticket_opened, tickets_transiti
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _TICKETS, _REPAIRS, _CLOCKS = "reports.tickets", "reports.repairs", "reports.clocks"
+_OPENED = "reports.opened"  # ids of the tickets opened in this transaction: no fact yet
 _SURVEYS = "reports.surveys"
 # The satisfaction cube's `clock` key: the four survey dimensions (the mean score of each),
 # and the result (met: surveys satisfied).
@@ -92,6 +93,7 @@ def _contributions(facts: dict) -> list[tuple]:
 
 def _on_ticket_opened(ticket, **_kwargs) -> None:
     db.session.info.setdefault(_TICKETS, {})[ticket.id] = ticket
+    db.session.info.setdefault(_OPENED, set()).add(ticket.id)
 
 
 def _on_tickets_transitioned(event: str, *, transitions, at: datetime, **_kwargs) -> None:
@@ -112,7 +114,7 @@ def _on_callback_surveyed(callback, *, threshold: int, **_kwargs) -> None:
 
 
 def _forget(session: Session, *_args) -> None:
-    for name in (_TICKETS, _REPAIRS, _CLOCKS, _SURVEYS):
+    for name in (_TICKETS, _REPAIRS, _CLOCKS, _SURVEYS, _OPENED):
         session.info.pop(name, None)
 
 
@@ -121,11 +123,12 @@ def _before_commit(session: Session) -> None:
     repairs = session.info.pop(_REPAIRS, None)
     clocks = session.info.pop(_CLOCKS, None)
     surveys = session.info.pop(_SURVEYS, None)
+    opened = session.info.pop(_OPENED, None) or set()
     if not (tickets or repairs or clocks or surveys):
         return
     deltas: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0, 0])
     if tickets:
-        _refresh_facts(session, list(tickets.values()), deltas)
+        _refresh_facts(session, list(tickets.values()), deltas, opened)
     for ticket, at in repairs or ():
         _count_repair(session, ticket, at, deltas)
     for clock in (clocks or {}).values():
@@ -139,8 +142,9 @@ _FACTS_OF = select(ReportTicketFact.__table__).where(
     ReportTicketFact.__table__.c.ticket_id.in_(bindparam("ids", expanding=True)))
 
 
-def _refresh_facts(session: Session, tickets: list, deltas: dict) -> None:
-    ids = [t.id for t in tickets]
+def _refresh_facts(session: Session, tickets: list, deltas: dict, opened: set) -> None:
+    # Facts are written only here, at a commit: a ticket opened in this transaction has none.
+    ids = [t.id for t in tickets if t.id not in opened]
     old = {}
     for start in range(0, len(ids), 500):
         old.update({row.ticket_id: row._asdict() for row in session.execute(
