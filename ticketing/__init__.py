@@ -8,7 +8,7 @@ from ticketing import (analysis, announcements, audits, auth, callbacks, calls, 
 from ticketing.apiutil import IdConverter
 from ticketing.cli import register_commands
 from ticketing.config import load_config, persistent_secret_key
-from ticketing.dbsetup import configure_engine_events
+from ticketing.dbsetup import configure_engine_events, sqlite_engine_options
 from ticketing.errors import register_error_handlers
 # The module, not its names: `db` would hide the submodule ticketing.db (migrations use it).
 from ticketing import extensions as ext
@@ -51,6 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     import ticketing.models  # noqa: F401  (every table on the metadata)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=os.path.join(ROOT, "migrations"),
                      render_as_batch=True, compare_type=True)
