@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, object_session
 
@@ -104,7 +104,7 @@ def _changed(_mapper, _connection, target) -> None:
 
 def _after_commit(session) -> None:
     session.info.pop(_IN_TRANSACTION, None)
-    if session.info.pop(_CHANGED, False):
+    if session.info.pop(_CHANGED, False) and has_app_context():
         with _lock:
             _shared().pop("entry", None)
 
