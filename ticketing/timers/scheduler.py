@@ -1,8 +1,8 @@
 """APScheduler ticks the sweep; it never holds per-ticket jobs (those are timer rows).
 
-Two entry points start a scheduler, and only these two: `ticketing scheduler` (a
-BlockingScheduler, the production process; run as many as you like against PostgreSQL) and
-`ticketing run` (a BackgroundScheduler beside the development server, via RUN_HOOKS).
+Two entry points start a scheduler, and only these two: `ticketing scheduler` (the production
+process; run as many as you like against PostgreSQL) and `ticketing run` (beside the
+development server, via RUN_HOOKS). Both run APScheduler's BackgroundScheduler.
 create_app() - and so every gunicorn worker - starts none. The job store is APScheduler's
 memory store, never shared between processes."""
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from datetime import datetime, timezone
 
 import click
@@ -22,7 +23,7 @@ from ticketing.timers.sweep import sweep_due_timers
 log = logging.getLogger(__name__)
 
 JOB_ID = "sweep_due_timers"
-# Test-only hooks, read by `ticketing scheduler` alone (never by the web app).
+STOP_POLL_SECONDS = 0.2
 
 # Schedulers started in this process (for tests and shutdown): started only by the two
 # entry points below.
@@ -113,19 +114,28 @@ def scheduler_command(once, interval, batch_size, worker):
         return
     if interval:
         app.config["SCHEDULER_INTERVAL_SECONDS"] = interval
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    scheduler = build_scheduler(app, BlockingScheduler, **kwargs)
+    from apscheduler.schedulers.background import BackgroundScheduler
+    scheduler = build_scheduler(app, BackgroundScheduler, **kwargs)
+    stop_signals: list[int] = []
 
-    def shutdown(signum, _frame):
-        log.info("signal %s: stopping after the running sweep", signum)
-        scheduler.shutdown(wait=False)
+    # The handler only notes the signal; the main thread stops the scheduler. Stopping it
+    # inside the handler can deadlock: a signal that comes while the scheduler's loop holds
+    # its executor's (non-reentrant) lock to submit a sweep makes the handler's shutdown wait
+    # on that same lock, in the same thread, for ever (a scheduler once ignored SIGTERM for
+    # over a minute in the suite).
+    def request_stop(signum, _frame):
+        stop_signals.append(signum)
 
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     click.echo(f"timer scheduler: sweeping every "
                f"{app.config['SCHEDULER_INTERVAL_SECONDS']}s (Ctrl+C to stop)")
     _track(scheduler)
+    scheduler.start()
     try:
-        scheduler.start()
+        while not stop_signals:
+            time.sleep(STOP_POLL_SECONDS)
+        log.info("signal %s: stopping after the running sweep", stop_signals[0])
     finally:
+        scheduler.shutdown(wait=True)
         _untrack(scheduler)
