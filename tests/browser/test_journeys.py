@@ -262,3 +262,53 @@ def test_supervisor_publishes_an_announcement_and_an_agent_sees_it(browser, in_a
 
     browser.login("team1")
     assert "东城区光缆抢修通知" not in browser.text("body")
+
+
+def test_callback_agent_surveys_an_unsatisfied_customer_and_the_repair_is_reopened(
+        browser, in_app, scene):
+    """The callback agent's working screen (SPEC §5): the queue, taking a callback, the
+    survey beside the ticket's summary and history; an unsatisfied survey reopens the ticket
+    and the supervisor finds it in the audit queue."""
+    _ = scene.words("zh")
+    in_app(scene.person, "callback", "callback_agent", "callback", "杨丽")
+    in_app(scene.person, "supervisor", "supervisor", "supervision", "赵敏")
+    customer_id = in_app(scene.customer, "张三", CALLER, "KH100001")
+    ticket_id, number = in_app(scene.ticket, "repair", customer_id,
+                               description="光猫红灯闪烁，无法上网", events=[
+                                   ("suspend", {"reason": "等待配件"}),
+                                   ("close", {"note": "更换光猫后恢复"})])
+
+    browser.login("callback")
+    browser.click("link", re.compile(f"^{re.escape(_('Callbacks'))}"))
+    page = browser.page
+    assert page.get_by_role("heading", name=_("Callback queue"), level=1).is_visible()
+    row = page.locator("table.callbacks tr", has_text=number)
+    assert _("Repair") in row.inner_text() and _("Open") in row.inner_text()
+    browser.submit(row.get_by_role("button", name=_("Take")))
+
+    # One screen: what the ticket was, how it was handled, and the survey.
+    assert number in page.locator("h1").inner_text()
+    assert "光猫红灯闪烁" in browser.text(".description")
+    assert "更换光猫后恢复" in browser.text(".timeline")
+    survey = page.locator(".ticket-actions")
+    survey.get_by_label(_("Reached"), exact=True).check()
+    survey.get_by_label(_("Overall satisfaction")).select_option("2")
+    survey.get_by_label(_("Service attitude (服务态度)")).select_option("4")
+    survey.get_by_label(_("Service standard (服务规范)")).select_option("3")
+    survey.get_by_label(_("Service effect (服务效果)")).select_option("1")
+    survey.get_by_label(_("Customer's comment")).fill("第二天又断网了")
+    browser.screenshot("journey-callback-survey")
+    browser.submit(survey.get_by_role("button", name=_("Record attempt")))
+    assert _("Attempt recorded.") in browser.flash()
+    assert number not in browser.text("table.callbacks"), "a surveyed callback leaves the queue"
+
+    browser.goto(f"/tickets/{ticket_id}")
+    assert _("Closed") not in browser.text(".facts"), "the unsatisfied survey reopened it"
+    assert "第二天又断网了" in browser.text(".ticket-timeline")
+    browser.logout()
+
+    browser.login("supervisor")
+    browser.click("link", re.compile(f"^{re.escape(_('Audits'))}"))
+    audit = page.locator("table.audits tr", has_text=number)
+    assert _("Unsatisfied callback") in audit.inner_text()
+    browser.screenshot("journey-callback-audited")
