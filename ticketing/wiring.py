@@ -41,6 +41,9 @@ class Wiring:
     # History event -> fn(data) -> text: notes the system wrote as a code with parameters,
     # rendered in the reader's language and time zone.
     history_notes: dict[str, Callable] = field(default_factory=dict)
+    # Key of a history row's data -> fn(value) -> text written before the row's note: what
+    # the system says about why a person's event happened (the survey that reopened it).
+    history_prefixes: dict[str, Callable] = field(default_factory=dict)
     # A workflow field's list kept as data (its "choices" in workflows.tickets) -> fn() ->
     # [(code, label)] of what may be chosen now; forms offer it, operations enforce it.
     field_choices: dict[str, Callable] = field(default_factory=dict)

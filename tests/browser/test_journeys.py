@@ -304,7 +304,8 @@ def test_callback_agent_surveys_an_unsatisfied_customer_and_the_repair_is_reopen
 
     browser.goto(f"/tickets/{ticket_id}")
     assert _("Closed") not in browser.text(".facts"), "the unsatisfied survey reopened it"
-    assert "第二天又断网了" in browser.text(".ticket-timeline")
+    timeline = browser.text(".ticket-timeline")
+    assert "回访不满意（总体 2，服务态度 4，服务规范 3，服务效果 1）：第二天又断网了" in timeline
     browser.logout()
 
     browser.login("supervisor")

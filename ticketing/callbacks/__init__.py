@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app) -> None:
     # Imported here, not above: ticketing.models imports this package for its tables.
-    from ticketing.callbacks import api as callbacks_api, operations, views
+    from ticketing.callbacks import api as callbacks_api, labels, operations, views
     from ticketing.callbacks.permissions import CALLBACK_GRANTS, CALLBACK_PERMISSIONS
     from ticketing.extensions import api
     from ticketing.signals import tickets_transitioned
@@ -19,6 +19,7 @@ def init_app(app) -> None:
     areas.timer_handlers[operations.OVERDUE] = operations.fire_overdue_callbacks
     areas.add_permissions(CALLBACK_PERMISSIONS, CALLBACK_GRANTS)
     areas.reference_data.append(operations.ensure_callback_settings)
+    areas.history_prefixes[operations.SURVEY_LINK] = labels.survey_reopened
     areas.home_panels.append(views.queue_panel)
     areas.ticket_sections.append(views.ticket_callbacks_section)
     areas.add_nav(60, "callbacks.queue", _l("Callbacks"), "callbacks.work")

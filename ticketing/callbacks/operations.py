@@ -28,6 +28,9 @@ from workflows.business_time import add_business_minutes
 from workflows.tickets import KINDS
 
 OVERDUE = "callback_overdue"  # the timer kind, and the notification kind
+# The scores of the survey that reopened a ticket, in its history row's data. (Rows written
+# before 2026-12-01 carry them as "survey", with the text in the note.)
+SURVEY_LINK = "callback_survey"
 SETTINGS_ID = 1
 DEFAULTS = {"kinds": ["repair", "complaint"], "due_minutes": {"repair": 480, "complaint": 480},
             "retry_minutes": 120, "max_attempts": 3, "threshold": 3}
@@ -239,13 +242,11 @@ def _reopen(actor: User, callback: Callback, attempt: CallbackAttempt) -> int | 
     ticket = db.session.get(Ticket, callback.ticket_id)
     if ticket is None or ticket.state != "closed":
         return None  # already reopened by someone else: the survey is recorded all the same
-    reason = _("Callback survey unsatisfied (overall %(overall)s, attitude %(attitude)s, "
-               "standard %(standard)s, effect %(effect)s): %(comment)s",
-               overall=attempt.overall, attitude=attempt.attitude, standard=attempt.standard,
-               effect=attempt.effect, comment=attempt.comment or "—")
-    history = fire_event(actor, ticket, "reopen", {"reason": reason[:4000]}, links={
-        "callback_id": callback.id, "callback_attempt_id": attempt.id,
-        "survey": {d: getattr(attempt, d) for d in DIMENSIONS}})
+    # The note is the customer's words; the survey's scores are data, and the history shows
+    # them in the reader's language (callbacks.labels.survey_reopened).
+    history = fire_event(actor, ticket, "reopen", {"reason": (attempt.comment or "—")[:4000]},
+                         links={"callback_id": callback.id, "callback_attempt_id": attempt.id,
+                                SURVEY_LINK: {d: getattr(attempt, d) for d in DIMENSIONS}})
     return history.id
 
 

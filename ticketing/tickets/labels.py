@@ -1,5 +1,6 @@
 """Translated names of states, statuses, kinds and events (the workflow itself is in
 workflows/; these are only what people read)."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ticketing.wiring import wiring
@@ -106,8 +107,15 @@ def guard_reasons(guards, fallback) -> list[str]:
 def history_note(row) -> str:
     """A history row's text: what a person typed, or what the system recorded as a code with
     parameters (row.data), rendered now in the reader's language and time zone by the area
-    that wrote it (wiring.history_notes)."""
-    if row.note:
-        return row.note
-    render = wiring().history_notes.get(row.event)
-    return str(render(row.data or {})) if render else ""
+    that wrote it (wiring.history_notes); and before it what the system says of why, from
+    the row's data (wiring.history_prefixes)."""
+    areas, data = wiring(), row.data or {}
+    text = row.note
+    if not text:
+        render = areas.history_notes.get(row.event)
+        text = str(render(data)) if render else ""
+    for key, render in areas.history_prefixes.items():
+        if key in data:
+            prefix = str(render(data[key]))
+            text = _("%(why)s: %(note)s", why=prefix, note=text) if text else prefix
+    return text
