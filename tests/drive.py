@@ -97,6 +97,18 @@ class ClosingDrive(Drive):
                 .order_by(TicketEvent.id)).all()
             return [(row.note, dict(row.data or {}), row.actor_id) for row in rows]
 
+    def messages(self, ticket_id: int, event: str, locale: str) -> list[str]:
+        """The text each history row of this event shows a reader of `locale`."""
+        from flask_babel import force_locale
+
+        from ticketing.tickets.labels import history_note
+        from ticketing.tickets.models import TicketEvent
+        with self.app.test_request_context(), force_locale(locale):
+            rows = db.session.scalars(select(TicketEvent).where(
+                TicketEvent.ticket_id == ticket_id, TicketEvent.event == event)
+                .order_by(TicketEvent.id)).all()
+            return [history_note(row) for row in rows]
+
 
 class ApiDrive(Drive):
     """People by key, made on first use from `roles` ({key: (role, department code)}), and

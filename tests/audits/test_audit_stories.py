@@ -46,7 +46,12 @@ def test_a_closed_complaint_is_audited_and_a_reject_reopens_it_with_the_reason(
     reopened = desk.ticket(ticket)
     assert reopened.state == REOPEN_STATE["complaint"] and reopened.reopen_count == 1
     [(note, data, actor_id)] = desk.history(ticket, "reopen")
-    assert "回执人信息不全" in note and data["audit_id"] == audit.id and actor_id == user.id
+    assert note == "回执人信息不全，请重新处理"  # the supervisor's words, as typed
+    assert data["audit_id"] == audit.id and actor_id == user.id
+    assert desk.messages(ticket, "reopen", "zh") == [
+        f"稽核 #{audit.id} 驳回：回执人信息不全，请重新处理"]
+    assert desk.messages(ticket, "reopen", "en") == [
+        f"Audit #{audit.id} rejected: 回执人信息不全，请重新处理"]
 
     # Handled again and closed: round 1 is a complaint again, so it is audited again.
     desk.fire(ticket, "handle", note="补全回执", receipt_person="张三", satisfaction=5)

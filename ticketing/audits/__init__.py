@@ -23,6 +23,7 @@ def init_app(app) -> None:
     areas.reference_data.append(operations.ensure_audit_rules)
     areas.history_notes.update({"audit_passed": labels.audit_note,
                                 "audit_rejected": labels.audit_note})
+    areas.history_prefixes[operations.REJECTED_LINK] = labels.rejected_by_audit
     areas.demo_data.append(demo.seed_demo_audits)
     areas.home_panels.append(views.queue_panel)
     areas.ticket_sections.append(views.ticket_supervision_section)

@@ -13,3 +13,8 @@ LIABILITY_STATUS_LABELS = {"recorded": _l("Ruled"), "appealed": _l("Appealed"),
 
 def audit_note(data: dict) -> str:
     return _("Audit #%(id)s", id=data.get("audit_id", "?"))
+
+
+def rejected_by_audit(audit_id) -> str:
+    """Before the note of a reopening by a rejected audit (wiring.history_prefixes)."""
+    return _("Audit #%(id)s rejected", id=audit_id)

@@ -26,6 +26,9 @@ from ticketing.tickets.models import Ticket, TicketEvent
 from ticketing.timers.clocks import RowTimer, breached_in_round, insert_with_timers
 
 OVERDUE = "audit_overdue"  # the timer kind, and the notification kind
+# In the data of the reopening a rejected audit made. (Rows written before 2026-12-01 carry
+# only audit_id, with "Audit rejected: …" stored in the note.)
+REJECTED_LINK = "rejected_by_audit"
 ESCALATION_PERMISSION = "audits.escalations"
 RULES_ID = 1
 DEFAULTS = {"complaints": True, "unsatisfied_callbacks": True, "sla_breaches": True,
@@ -228,9 +231,10 @@ def decide(actor: User, audit: Audit, decision: str, reason: str,
     ticket = db.session.get(Ticket, audit.ticket_id)
     if decision == "reject" and ticket.state == "closed":
         from ticketing.tickets.operations import fire_event
-        text = _("Audit rejected: %(reason)s", reason=reason)[:REASON_LIMIT]
-        history = fire_event(actor, ticket, "reopen", {"reason": text},
-                             links={"audit_id": audit.id})
+        # The note is the supervisor's reason; "Audit rejected" is rendered from the link in
+        # the reader's language (labels.rejected_by_audit).
+        history = fire_event(actor, ticket, "reopen", {"reason": reason},
+                             links={"audit_id": audit.id, REJECTED_LINK: audit.id})
     else:
         event = "audit_rejected" if decision == "reject" else "audit_passed"
         history = TicketEvent(ticket_id=ticket.id, at=now, actor_id=actor.id, event=event,
