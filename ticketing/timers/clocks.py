@@ -8,9 +8,8 @@ level2_after, level 3 at target + level3_after), so suspended time never counts.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import (Integer, String, and_, bindparam, cast, event, func, insert as core_insert,
                         literal, or_, select, update)
@@ -106,7 +105,7 @@ def _row_with_timer(table, keys: tuple, timer: RowTimer):
     once per table, columns and timer: building and compiling it cost more than running it."""
     stmt = _ROW_WITH_TIMER.get((table.name, keys, timer))
     if stmt is None:
-        from sqlalchemy.dialects.postgresql import insert
+        _dialect, insert = _insert_for_dialect()
         new = core_insert(table).values({key: bindparam(key, type_=table.c[key].type)
                                          for key in keys}).returning(
             table.c.id, table.c.ticket_id, table.c.due_at).cte("new_row")
