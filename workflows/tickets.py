@@ -176,7 +176,8 @@ _rule("link_incident", "Link to incident", moves=[(["repair_classified"], "suspe
 # Releasing the incident (SPEC §4): the service is back, so the linked ticket leaves its
 # suspension resolved in one step; its paused clocks stop without counting the suspension.
 _rule("release_incident", "Resolve with the incident", moves=[(["suspended"], "closed")],
-      fields={"note": _text("Resolution note")},
+      # Optional: without one, the history says "service restored" in the reader's language.
+      fields={"note": _text("Resolution note", required=False)},
       effects={"set": {"handling_note": "field:note"}, "clocks": {"stop": ALL_CLOCKS}})
 
 # complaint (投诉)

@@ -143,3 +143,30 @@ def test_mass_fault_from_incident_to_release(app, client, api, customers_in, ope
                     {"phone": "13900000001"}).get_json()["open_incidents"] == []
     board = client.get(f"/incidents/{iid}")
     assert board.status_code == 200 and "Released" in board.get_data(as_text=True)
+
+
+def test_a_release_without_a_note_says_service_restored_in_each_readers_language(
+        app, api, customers_in, open_repairs):
+    from flask_babel import force_locale
+
+    from ticketing.tickets.labels import history_note
+    clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc))
+    [ticket_id] = open_repairs(customers_in(AREA, 1))
+    incident = api.open_incident()
+    iid = incident["id"]
+    assert api.post("dispatcher", f"/incidents/{iid}/links",
+                    {"all_open_in_area": True}).status_code == 201
+    assert api.post("repair_head", f"/incidents/{iid}/links/{ticket_id}/review",
+                    {"confirm": True}).status_code == 200
+    assert api.post("repair_head", f"/incidents/{iid}/clear", {}).status_code == 200
+    response = api.post("dispatcher", f"/incidents/{iid}/release", {})
+    assert response.status_code == 200 and response.get_json()["resolved"] == 1
+    with app.test_request_context():
+        row = db.session.scalar(select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id, TicketEvent.event == "release_incident"))
+        assert row.note == "" and row.data["incident_ref"] == incident["ref"]
+        assert db.session.get(Ticket, ticket_id).state == "closed"
+        with force_locale("en"):
+            assert history_note(row) == f"Service restored: incident {incident['ref']} released."
+        with force_locale("zh"):
+            assert history_note(row) == f"服务已恢复：事件 {incident['ref']} 已解除。"

@@ -99,7 +99,6 @@ REQUIRED = [
     ("dispatch", "department_id", "a field team"),
     ("report_repaired", "note", "a repair report"),
     ("link_incident", "incident_ref", "an incident reference"),
-    ("release_incident", "note", "a resolution note"),
     ("analyse", "note", "an analysis"),
     ("assign", "department_id", "a responsible department"),
     ("handle", "note", "a handling description"),

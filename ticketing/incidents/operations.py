@@ -284,8 +284,9 @@ def release_incident(actor, incident: Incident, note: str = "",
         raise Conflict("incident_state", _("This incident has already been released."),
                        state=incident.state)
     _require_state(incident, "cleared")
-    note = (note or "").strip()[:TEXT_LIMIT] or _("Service restored: incident %(ref)s "
-                                                  "released.", ref=incident.ref)
+    # No note typed: the history row carries the incident, and says "service restored" in
+    # each reader's language (labels.released_note), not in the releaser's.
+    note = (note or "").strip()[:TEXT_LIMIT]
     now = utcnow()
     links = list(db.session.scalars(select(IncidentLink).where(
         IncidentLink.incident_id == incident.id, IncidentLink.review != "rejected",
@@ -298,7 +299,8 @@ def release_incident(actor, incident: Incident, note: str = "",
             select(Ticket).where(Ticket.id.in_(chunk)).with_for_update(of=Ticket))})
     resolving = [tickets[link.ticket_id] for link in links
                  if link.ticket_id in tickets and tickets[link.ticket_id].state == "suspended"]
-    fire_events(actor, resolving, "release_incident", {"note": note})  # one batch
+    fire_events(actor, resolving, "release_incident", {"note": note},  # one batch
+                links={"incident_id": incident.id, "incident_ref": incident.ref})
     resolved = len(resolving)
     for link in links:
         link.released_at = now
