@@ -15,7 +15,8 @@ def _nav_for_user():
         return []
     items = []
     for item in wiring().nav:
-        if item.permission is None or current_user.can(item.permission):
+        if (item.permission is None or current_user.can(item.permission)) \
+                and (item.shown is None or item.shown(current_user)):
             items.append({"endpoint": item.endpoint, "url": url_for(item.endpoint),
                           "label": item.label,
                           "badge": item.badge(current_user) if item.badge else 0})

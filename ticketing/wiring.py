@@ -18,6 +18,7 @@ class NavItem:
     label: object
     permission: str | None
     badge: Callable | None = None  # fn(user) -> a count shown beside the label (0: none)
+    shown: Callable | None = None  # fn(user) -> False hides it (beyond the permission)
 
 
 @dataclass
@@ -52,8 +53,8 @@ class Wiring:
     default_grants: dict[str, set[str]] = field(default_factory=dict)
 
     def add_nav(self, order: int, endpoint: str, label, permission: str | None,
-                badge: Callable | None = None) -> None:
-        self.nav.append(NavItem(order, endpoint, label, permission, badge))
+                badge: Callable | None = None, shown: Callable | None = None) -> None:
+        self.nav.append(NavItem(order, endpoint, label, permission, badge, shown))
         self.nav.sort(key=lambda item: item.order)
 
     def add_permissions(self, labels: dict[str, object],

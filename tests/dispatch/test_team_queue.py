@@ -80,6 +80,11 @@ def test_queue_permissions_and_people_outside_a_field_team(desk, client):
     desk.login("ops_staff")
     assert "not a member of a field team" in client.get("/dispatch/queue").get_data(
         as_text=True)
+    # The menu offers the queue to the team's members only.
+    queue_link = 'href="/dispatch/queue"'
+    assert queue_link not in client.get("/").get_data(as_text=True)
+    desk.login("tech1")
+    assert queue_link in client.get("/").get_data(as_text=True)
 
 
 def test_home_page_shows_the_team_its_work_orders(desk, client):

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def init_app(app) -> None:
     # Imported here, not above: ticketing.models imports this package for its tables.
-    from ticketing.dispatch import api as dispatch_api, operations, views
+    from ticketing.dispatch import api as dispatch_api, operations, queries, views
     from ticketing.dispatch.permissions import DISPATCH_GRANTS, DISPATCH_PERMISSIONS
     from ticketing.extensions import api
     from ticketing.wiring import wiring
@@ -18,5 +18,7 @@ def init_app(app) -> None:
     areas.home_panels.append(views.team_queue_panel)
     areas.demo_data.append(operations.seed_demo_team_areas)
     areas.add_nav(30, "dispatch.board", _l("Dispatch board"), "dispatch.board")
-    areas.add_nav(32, "dispatch.queue", _l("Team queue"), "dispatch.queue")
+    # Only for members of a field team: other staff hold the permission but have no queue.
+    areas.add_nav(32, "dispatch.queue", _l("Team queue"), "dispatch.queue",
+                  shown=lambda user: queries.team_of(user) is not None)
     areas.add_nav(96, "dispatch.teams", _l("Field teams"), "dispatch.teams")
