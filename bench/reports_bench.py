@@ -68,7 +68,7 @@ def _views() -> list[tuple[str, str, str, str]]:
         ("ticket query, one year, first page (API)", "supervisor", "api",
          api + "tickets" + q()),
         ("ticket query: urgent repairs with fibre faults (API)", "supervisor", "api",
-         api + "tickets" + q(kind="repair", priority="urgent", fault_type="光缆")),
+         api + "tickets" + q(kind="repair", priority="urgent", fault_type="fibre_cable")),
         ("ticket query: one department's closed tickets (API, department head)", "head",
          "api", api + "tickets" + q(status="processed")),
         ("ticket query (page)", "supervisor", "page", page + "tickets" + q(kind="consult")),

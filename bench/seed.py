@@ -33,7 +33,7 @@ EVENTS_INTO = {"consult_handling": "transfer", "consult_replied": "reply", "clos
                "repair_working": "accept", "repair_repaired": "report_repaired",
                "complaint_inspecting": "send_to_inspection", "complaint_analysed": "analyse",
                "complaint_assigned": "assign", "complaint_handled": "handle"}
-FAULTS = ["光缆", "电缆", "设备", "机房", "停电"]
+FAULTS = ["fibre_cable", "cable", "equipment", "machine_room", "power_cut"]  # category codes
 CATEGORIES = ["资费查询", "业务办理", "信号问题", "账单疑问", "装机移机", "服务态度", "维修时效"]
 PRIORITIES = [("normal", 0.8), ("high", 0.12), ("low", 0.05), ("urgent", 0.03)]
 CHUNK = 20_000

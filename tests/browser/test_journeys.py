@@ -65,7 +65,7 @@ def test_work_order_is_dispatched_worked_and_closed(browser, in_app, scene):
     in_app(scene.person, "callback", "callback_agent", "callback", "杨丽")
     customer_id = in_app(scene.customer, "张三", CALLER, "KH100001")
     ticket_id, number = in_app(scene.ticket, "repair", customer_id, events=[
-        ("verify_customer", {}), ("classify_fault", {"fault_type": "光缆"})])
+        ("verify_customer", {}), ("classify_fault", {"fault_type": "fibre_cable"})])
 
     browser.login("dispatcher")
     browser.goto(f"/tickets/{ticket_id}")

@@ -58,3 +58,32 @@ def test_an_admin_adds_and_retires_a_category_and_classify_fault_follows(
     stale = client.post(f"/tickets/{ticket_id}/events/classify_fault",
                         data={"version": str(int(version) + 1), "fault_type": "nonsense"})
     assert stale.status_code in (400, 409)
+
+
+def test_the_api_takes_only_a_category_that_may_be_chosen_now(app, client, as_role):
+    """Free text, an unknown code or a retired category is a 400 naming the field, and the
+    ticket is unchanged; an active category's code is stored."""
+    _user, headers = as_role("dispatcher", "dispatch")
+    with app.app_context():
+        ticket = open_ticket(None, kind="repair", caller_phone="13800138000",
+                             description="没有信号")
+        retired = db.session.scalar(select(FaultCategory).where(
+            FaultCategory.code == "meter"))
+        retired.active = False
+        db.session.commit()
+        ticket_id, version = ticket.id, ticket.version
+
+    def classify(fault_type):
+        return client.post(f"/api/v1/tickets/{ticket_id}/transitions", headers=headers, json={
+            "event": "classify_fault", "version": version, "fields": {"fault_type": fault_type}})
+
+    for refused in ("光缆", "no signal", "meter"):
+        response = classify(refused)
+        assert response.status_code == 400, (refused, response.get_json())
+        assert "fibre_cable" in response.get_json()["fields"]["fault_type"][0]
+        assert "meter" not in response.get_json()["fields"]["fault_type"][0]
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).fault_type in (None, "")
+    assert classify("fibre_cable").status_code == 200
+    with app.app_context():
+        assert db.session.get(Ticket, ticket_id).fault_type == "fibre_cable"

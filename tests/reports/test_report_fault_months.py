@@ -43,8 +43,8 @@ def faults(app):
         world.fire(key, 5, "verify_customer")
         world.fire(key, 10, "classify_fault", fault_type=fault)
 
-    repair("F1", a, at(1, 30), "光缆")
-    repair("F2", b, at(2, 10), "电缆")
+    repair("F1", a, at(1, 30), "fibre_cable")
+    repair("F2", b, at(2, 10), "cable")
     for minutes, event, fields in (
             (15, "issue_work_order", {"department_id": d["repair"]}),
             (20, "dispatch", {"department_id": d["repair_team_1"]}), (25, "accept", {}),
@@ -52,14 +52,14 @@ def faults(app):
             (2000, "reopen", {"reason": "又坏了"}),
             (2010, "dispatch", {"department_id": d["repair_team_2"]})):
         world.fire("F2", minutes, event, **fields)
-    repair("F3", a, at(2, 27), "光缆")
+    repair("F3", a, at(2, 27), "fibre_cable")
     world.fire("F3", 30, "reclassify", to_kind="complaint", reason="其实是投诉")
     world.fire("F3", 40, "reclassify", to_kind="repair", reason="还是报修")
-    world.fire("F3", 50, "classify_fault", fault_type="设备")
-    repair("F4", b, at(3, 15), "光缆")
+    world.fire("F3", 50, "classify_fault", fault_type="equipment")
+    repair("F4", b, at(3, 15), "fibre_cable")
     world.fire("F4", 15, "issue_work_order", department_id=d["repair"])
-    repair("F5", a, at(4, 2), "电缆")
-    repair("F6", a, at(4, 20), "光缆")
+    repair("F5", a, at(4, 2), "cable")
+    repair("F6", a, at(4, 20), "fibre_cable")
     return world
 
 
@@ -100,11 +100,12 @@ def test_whole_months_and_edge_days_give_the_figures_of_the_days(app, faults, re
     body = supervisor("faults", **RANGE).get_json()
     # By hand: F1 东区 光缆, F2 西区 电缆, F3 东区 设备 (no longer 光缆), F4 西区 光缆,
     # F5 东区 电缆; F6 is after the range.
-    assert _cells(body) == {("东区", "光缆"): 1, ("东区", "设备"): 1, ("东区", "电缆"): 1,
-                            ("西区", "光缆"): 1, ("西区", "电缆"): 1}
-    assert _cells(head("faults", **RANGE).get_json()) == {("西区", "电缆"): 1}  # F2 moved
+    assert _cells(body) == {("东区", "fibre_cable"): 1, ("东区", "equipment"): 1,
+                            ("东区", "cable"): 1, ("西区", "fibre_cable"): 1,
+                            ("西区", "cable"): 1}
+    assert _cells(head("faults", **RANGE).get_json()) == {("西区", "cable"): 1}  # F2 moved
     for span in RANGES:
-        for filters in ({}, {"area": "东区"}, {"fault_type": "光缆"},
+        for filters in ({}, {"area": "东区"}, {"fault_type": "fibre_cable"},
                         {"department_id": d["repair_team_2"]}, {"department_id": d["repair"]}):
             got = supervisor("faults", **span, **filters).get_json()
             assert _cells(got) == _summed_days(app, None, **span, **filters), (span, filters)

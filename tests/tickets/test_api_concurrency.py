@@ -20,12 +20,12 @@ def test_second_of_two_people_holding_the_same_version_gets_409_and_the_fresh_st
     first, second = app.test_client(), app.test_client()
     body = {"event": "classify_fault", "version": ticket["version"]}
     won = first.post(f"/api/v1/tickets/{ticket['id']}/transitions",
-                     json={**body, "fault_type": "no signal"},
+                     json={**body, "fault_type": "no_signal"},
                      headers=people["dispatcher"].headers)
     assert won.status_code == 200
     after_first = api.stored(ticket["id"])
     lost = second.post(f"/api/v1/tickets/{ticket['id']}/transitions",
-                       json={**body, "fault_type": "noise"},
+                       json={**body, "fault_type": "slow_network"},
                        headers=people["dispatcher2"].headers)
     assert lost.status_code == 409
     error = lost.get_json()
@@ -33,7 +33,7 @@ def test_second_of_two_people_holding_the_same_version_gets_409_and_the_fresh_st
     assert error["current_version"] == won.get_json()["ticket"]["version"]
     assert error["state"] == "repair_classified"
     assert api.stored(ticket["id"]) == after_first
-    assert api.ticket("admin", ticket["id"])["fault_type"] == "no signal"  # not overwritten
+    assert api.ticket("admin", ticket["id"])["fault_type"] == "no_signal"  # not overwritten
 
 
 @pytest.mark.postgres
@@ -68,8 +68,8 @@ def test_two_people_firing_at_once_one_wins_and_the_other_gets_409(
         except Exception as exc:  # noqa: BLE001  (reported below, in the main thread)
             failures.append(exc)
 
-    threads = [threading.Thread(target=fire, args=(person, f"fault by {person.key}"))
-               for person in racers]
+    threads = [threading.Thread(target=fire, args=(person, code))  # a category each
+               for person, code in zip(racers, ("no_signal", "slow_network"))]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -127,7 +127,7 @@ def test_created_from_is_inclusive_and_created_to_exclusive(api, people):
 def _dispatched_repair(api, person):
     customer = api.customer(phones=["13800000077"], account_no="ACC-DISPATCH")
     ticket = api.open(kind="repair", customer_id=customer["id"])
-    steps = [("verify_customer", {}), ("classify_fault", {"fault_type": "no signal"}),
+    steps = [("verify_customer", {}), ("classify_fault", {"fault_type": "no_signal"}),
              ("issue_work_order", {"department_id": api.department_id("repair")}),
              ("dispatch", {"department_id": api.department_id(person.user.department.code),
                            "assignee_id": person.id})]

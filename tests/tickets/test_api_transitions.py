@@ -27,8 +27,8 @@ WALKS = {
     ]),
     "repair_from_call_to_field_team_and_back": ("repair", [
         ("dispatcher", "verify_customer", {}, "repair_verified", {"status": "processing"}),
-        ("dispatcher", "classify_fault", {"fault_type": "no signal"}, "repair_classified",
-         {"fault_type": "no signal"}),
+        ("dispatcher", "classify_fault", {"fault_type": "no_signal"}, "repair_classified",
+         {"fault_type": "no_signal"}),
         ("dispatcher", "issue_work_order", {"department_id": "dept:repair"}, "repair_ordered",
          {"department": "repair"}),
         ("dispatcher", "dispatch", {"department_id": "dept:repair_team_1",
@@ -47,14 +47,14 @@ WALKS = {
     ]),
     "repair_linked_to_mass_fault_then_closed": ("repair", [
         ("dispatcher", "verify_customer", {}, "repair_verified", {}),
-        ("dispatcher", "classify_fault", {"fault_type": "fibre cut"}, "repair_classified", {}),
+        ("dispatcher", "classify_fault", {"fault_type": "fibre_cable"}, "repair_classified", {}),
         ("dispatcher", "link_incident", {"incident_ref": "INC-7"}, "suspended",
          {"incident_ref": "INC-7", "suspended_from": "repair_classified"}),
         ("supervisor", "close", {"note": "Incident cleared"}, "closed", {}),
     ]),
     "repair_released_with_its_incident": ("repair", [
         ("dispatcher", "verify_customer", {}, "repair_verified", {}),
-        ("dispatcher", "classify_fault", {"fault_type": "fibre cut"}, "repair_classified", {}),
+        ("dispatcher", "classify_fault", {"fault_type": "fibre_cable"}, "repair_classified", {}),
         ("dispatcher", "link_incident", {"incident_ref": "INC-8"}, "suspended", {}),
         # Granted to no default role: only an incident's release (and an admin) fires it.
         ("admin", "release_incident", {"note": "Service restored"}, "closed",
@@ -135,7 +135,7 @@ def test_walk_fires_each_event_through_the_api(api, people, walk):
 
 # Steps into each repair sub-state: (who, event, fields), each of which must succeed.
 _VERIFY = ("dispatcher", "verify_customer", {})
-_CLASSIFY = ("dispatcher", "classify_fault", {"fault_type": "noise"})
+_CLASSIFY = ("dispatcher", "classify_fault", {"fault_type": "slow_network"})
 _ORDER = ("dispatcher", "issue_work_order", {"department_id": "dept:repair"})
 _DISPATCH = ("dispatcher", "dispatch", {"department_id": "dept:repair_team_1",
                                         "assignee_id": "user:team1"})
@@ -247,7 +247,7 @@ def test_stale_version_is_a_409_with_the_current_version(api, repair):
     fresh = api.fire("dispatcher", repair["id"], "verify_customer").get_json()["ticket"]
     error = _refused(api, "dispatcher2", repair,
                      {"event": "classify_fault", "version": repair["version"],
-                      "fault_type": "noise"}, 409)
+                      "fault_type": "slow_network"}, 409)
     assert error["error"] == "stale_version"
     assert error["current_version"] == fresh["version"]
     assert error["state"] == "repair_verified"
@@ -256,7 +256,7 @@ def test_stale_version_is_a_409_with_the_current_version(api, repair):
 def test_user_without_the_event_permission_gets_403(api, people, repair):
     assert api.fire("dispatcher", repair["id"], "verify_customer").status_code == 200
     assert api.fire("dispatcher", repair["id"], "classify_fault",
-                    fault_type="noise").status_code == 200
+                    fault_type="slow_network").status_code == 200
     ordered = api.fire("dispatcher", repair["id"], "issue_work_order",
                        department_id=api.department_id("repair")).get_json()["ticket"]
     error = _refused(api, "agent", ordered,
@@ -447,7 +447,7 @@ def test_verifying_a_customer_again_records_the_new_time(api, people):
     the earlier time (it used to fail with a 500: every effect's value was computed, and
     "increment" cannot add to a time)."""
     ticket = api.open(kind="repair", customer_id=_repair_customer(api))
-    for event, fields in (("verify_customer", {}), ("classify_fault", {"fault_type": "no signal"}),
+    for event, fields in (("verify_customer", {}), ("classify_fault", {"fault_type": "no_signal"}),
                           ("verify_customer", {})):
         response = api.fire("dispatcher", ticket["id"], event, **fields)
         assert response.status_code == 200, response.get_json()

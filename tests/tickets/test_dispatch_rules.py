@@ -9,7 +9,7 @@ from ticketing.timers.models import Notification
 def _ordered_repair(api):
     customer = api.customer(phones=["13800000009"])
     ticket = api.open(kind="repair", customer_id=customer["id"])
-    for event, fields in (("verify_customer", {}), ("classify_fault", {"fault_type": "no signal"}),
+    for event, fields in (("verify_customer", {}), ("classify_fault", {"fault_type": "no_signal"}),
                           ("issue_work_order", {"department_id": api.department_id("repair")})):
         assert api.fire("dispatcher", ticket["id"], event, **fields).status_code == 200
     return ticket

@@ -34,7 +34,7 @@ def world(app, make_user):
             ticket = open_ticket(by_agent, kind="repair", customer_id=customer.id,
                                  description=f"repair {name}")
             for event, fields in (("verify_customer", {}),
-                                  ("classify_fault", {"fault_type": "线路"}),
+                                  ("classify_fault", {"fault_type": "cable"}),
                                   ("issue_work_order", {"department_id": team})):
                 fire_event(by_dispatcher, ticket, event, fields)
             numbers[name] = ticket

@@ -52,7 +52,7 @@ def _department_id(app, code) -> int:
 def _ordered_repair(app, agent, dispatcher) -> int:
     ticket_id = _ticket(app, agent)
     _fire(app, dispatcher, ticket_id, "verify_customer")
-    _fire(app, dispatcher, ticket_id, "classify_fault", fault_type="线路")
+    _fire(app, dispatcher, ticket_id, "classify_fault", fault_type="cable")
     _fire(app, dispatcher, ticket_id, "issue_work_order",
           department_id=_department_id(app, "repair_team_1"))
     return ticket_id
@@ -62,7 +62,7 @@ def test_ticket_page_shows_facts_and_the_timeline(app, client, auth, make_user):
     agent = make_user("agent", "call_center", full_name="李晓东")
     dispatcher = make_user("dispatcher", "dispatch", full_name="王建国")
     ticket_id = _ticket(app, agent, title="电视黑屏")
-    _fire(app, dispatcher, ticket_id, "classify_fault", fault_type="光缆")
+    _fire(app, dispatcher, ticket_id, "classify_fault", fault_type="fibre_cable")
     auth.login(agent.username)
 
     html = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
@@ -70,7 +70,7 @@ def test_ticket_page_shows_facts_and_the_timeline(app, client, auth, make_user):
     assert "电视黑屏" in html and "电视没有信号" in html and "刘洋" in html
     assert 'class="tag status-processing"' in html
     timeline = html[html.index('class="timeline'):]
-    assert "李晓东" in timeline and "王建国" in timeline and "光缆" in timeline
+    assert "李晓东" in timeline and "王建国" in timeline and "Fibre cable" in timeline
     assert timeline.count("<li class=\"event-") == 2
 
 
@@ -136,7 +136,7 @@ def test_a_stale_version_shows_the_conflict_and_changes_nothing(app, client, aut
     dispatcher = make_user("dispatcher", "dispatch")
     ticket_id = _ticket(app, agent)
     _state_now, seen_version, _rows = _state(app, ticket_id)
-    _fire(app, agent, ticket_id, "classify_fault", fault_type="线路")  # someone else acts first
+    _fire(app, agent, ticket_id, "classify_fault", fault_type="cable")  # someone else acts first
     before = _state(app, ticket_id)
     auth.login(dispatcher.username)
 

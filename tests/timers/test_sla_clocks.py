@@ -78,7 +78,7 @@ def test_a_mass_fault_link_pauses_a_24x7_repair_clock(desk, sh):
     desk.at(sh(2026, 3, 2, 10, 0))
     ticket = desk.open("repair", customer_tier="ordinary")  # 24x7: resolution 480 min
     desk.at(sh(2026, 3, 2, 10, 10))
-    desk.fire(ticket, "classify_fault", fault_type="光缆")
+    desk.fire(ticket, "classify_fault", fault_type="fibre_cable")
     assert desk.clock(ticket, "response").status == "stopped"
     desk.at(sh(2026, 3, 2, 10, 30))
     desk.fire(ticket, "link_incident", incident_ref="SJ-2026-001")

@@ -18,6 +18,7 @@ from ticketing.errors import Conflict
 from ticketing.extensions import db
 from ticketing.signals import ticket_opened, tickets_transitioned
 from ticketing.tickets.models import CHANNELS, PRIORITIES, Ticket, TicketEvent
+from ticketing.wiring import wiring
 from workflows.errors import EventNotAllowed, UnknownEvent
 from workflows.machine import ticket_workflow
 from workflows.tickets import EVENTS, INITIAL_STATE, KINDS, kind_of_state, responded
@@ -126,6 +127,11 @@ def _clean_fields(event: str, raw: dict) -> dict:
             if len(value) > event_text_limit(name):
                 errors[name] = [_("At most %(n)d characters.", n=event_text_limit(name))]
                 continue
+            # A list kept as data (fault categories): only what may be chosen now.
+            if meta.get("choices") and value not in _choice_codes(meta["choices"]):
+                errors[name] = [_("Choose one of the listed values (%(codes)s).",
+                                  codes=", ".join(_choice_codes(meta["choices"])))]
+                continue
         elif kind in ("int", "department", "user"):
             try:
                 value = int(value)
@@ -160,6 +166,10 @@ def _clean_fields(event: str, raw: dict) -> dict:
     if errors:
         raise InvalidInput(errors)
     return clean
+
+
+def _choice_codes(choices: str) -> list[str]:
+    return [code for code, _label in wiring().field_choices[choices]()]
 
 
 def _department_for(rule: str, ticket: Ticket, fields: dict) -> int | None:
