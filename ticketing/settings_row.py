@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from ticketing.clock import utcnow
 from ticketing.errors import Conflict
 from ticketing.extensions import db
-from ticketing.kept import keep, kept
+from ticketing.kept import keep
 from ticketing.timers.models import Calendar
 
 
@@ -39,7 +39,7 @@ def current_row(model, row_id: int, defaults: dict):
 
 def keep_row(name: str, model, row_id: int, defaults: dict) -> None:
     """Keep the row's values per process (ticketing.kept) for the hot paths that only read
-    it (a closing reads two such rows); `kept_row(name)` returns them. Its version moves on
+    it (a closing reads two such rows); `kept(name)` returns them. Its version moves on
     every edit (version_id_col), so rows and the sum of versions make its stamp."""
     columns = [attr.key for attr in model.__mapper__.column_attrs]
     values = namedtuple(f"{model.__name__}Values", columns)
@@ -50,11 +50,6 @@ def keep_row(name: str, model, row_id: int, defaults: dict) -> None:
 
     keep(name, load=load, aggregates=(func.count(model.id), func.sum(model.version)),
          watch=(model,))
-
-
-def kept_row(name: str):
-    """The values of a row kept by keep_row, as of this transaction."""
-    return kept(name)
 
 
 def row_to_replace(model, row_id: int, expected_version: int, stale_message: str):

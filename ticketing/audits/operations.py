@@ -19,8 +19,9 @@ from ticketing.callbacks.operations import business_due, notify_overdue
 from ticketing.clock import utcnow
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
+from ticketing.kept import kept
 from ticketing.settings_row import (check_calendar, current_row, ensure_row, keep_row,
-                                    kept_row, replace_row, row_to_replace)
+                                    replace_row, row_to_replace)
 from ticketing.signals import ticket_noted
 from ticketing.tickets.models import Ticket, TicketEvent
 from ticketing.timers.clocks import RowTimer, breached_in_round, insert_with_timers
@@ -53,7 +54,7 @@ keep_row("audit_rules", AuditRules, RULES_ID, DEFAULTS)
 def rules_in_force():
     """The rules as plain values (the row's columns), kept per process: what closings and
     surveys read. The functions below that take `rules` take these or the row."""
-    return kept_row("audit_rules")
+    return kept("audit_rules")
 
 
 def save_rules(data: dict, expected_version: int) -> AuditRules:

@@ -17,8 +17,9 @@ from ticketing.clock import utcnow
 from ticketing.dbsetup import insert_rows
 from ticketing.errors import Conflict, InvalidInput
 from ticketing.extensions import db
+from ticketing.kept import kept
 from ticketing.settings_row import (check_calendar, current_row, ensure_row, keep_row,
-                                    kept_row, replace_row, row_to_replace)
+                                    replace_row, row_to_replace)
 from ticketing.signals import callback_surveyed
 from ticketing.tickets.models import Ticket
 from ticketing.timers.clocks import RowTimer, insert_with_timers, schedule_timers
@@ -53,7 +54,7 @@ keep_row("callback_settings", CallbackSettings, SETTINGS_ID, DEFAULTS)
 
 def settings_in_force():
     """The settings as plain values, kept per process: what closings and attempts read."""
-    return kept_row("callback_settings")
+    return kept("callback_settings")
 
 
 def save_settings(data: dict, expected_version: int) -> CallbackSettings:

@@ -128,9 +128,10 @@ def _clean_fields(event: str, raw: dict) -> dict:
                 errors[name] = [_("At most %(n)d characters.", n=event_text_limit(name))]
                 continue
             # A list kept as data (fault categories): only what may be chosen now.
-            if meta.get("choices") and value not in _choice_codes(meta["choices"]):
+            codes = _choice_codes(meta["choices"]) if meta.get("choices") else None
+            if codes is not None and value not in codes:
                 errors[name] = [_("Choose one of the listed values (%(codes)s).",
-                                  codes=", ".join(_choice_codes(meta["choices"])))]
+                                  codes=", ".join(codes))]
                 continue
         elif kind in ("int", "department", "user"):
             try:
