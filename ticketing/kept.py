@@ -55,7 +55,10 @@ def kept(name: str):
     info = db.session.info
     entry = info.get(_IN_TRANSACTION)
     if entry is None:
-        stamp = tuple(db.session.execute(_stamp_statement()).one())
+        session = db.session()
+        if session.autoflush:  # as an ORM query would: this transaction's edits count
+            session.flush()
+        stamp = tuple(session.connection().execute(_stamp_statement()).one())
         if info.get(_CHANGED):
             entry = {"stamp": stamp, "values": {}}
         else:

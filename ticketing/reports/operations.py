@@ -166,7 +166,7 @@ def _refresh_facts(session: Session, tickets: list, deltas: dict, opened: set) -
         changed.append({"ticket_id": ticket.id, **now})
     if changed:
         changed.sort(key=lambda row: row["ticket_id"])  # one lock order: no deadlock
-        session.execute(_upsert(session, "facts"), changed)
+        session.connection().execute(_upsert(session, "facts"), changed)
 
 
 _RESOLUTION_DUE = text(
@@ -232,7 +232,7 @@ def apply_deltas(session: Session, deltas: dict) -> None:
             if n or minutes or with_sla or met]
     if not rows:
         return
-    session.execute(_upsert(session, "daily"), rows)
+    session.connection().execute(_upsert(session, "daily"), rows)
 
 
 _UPSERTS: dict[tuple[str, str], object] = {}

@@ -72,15 +72,20 @@ def _stored(connection, tokens: str) -> str:
     return with_characters(tokens) if _is_pg(connection) else tokens
 
 
+_ADD_TICKET = {  # built once: a creation runs one of them
+    "postgresql": text(f"INSERT INTO {TABLE} (ticket_id, created_at, body, customer) "
+                       "VALUES (:id, :created_at, :body, :customer)"),
+    "sqlite": text(f"INSERT INTO {TABLE} (rowid, body, customer) "
+                   "VALUES (:id, :body, :customer)")}
+
+
 def add_ticket(connection, ticket, body: str, customer: str) -> None:
     if _is_pg(connection):
-        connection.execute(text(f"INSERT INTO {TABLE} (ticket_id, created_at, body, customer) "
-                                "VALUES (:id, :created_at, :body, :customer)"),
+        connection.execute(_ADD_TICKET["postgresql"],
                            {"id": ticket.id, "created_at": ticket.created_at,
                             "body": with_characters(body), "customer": with_characters(customer)})
     else:
-        connection.execute(text(f"INSERT INTO {TABLE} (rowid, body, customer) "
-                                "VALUES (:id, :body, :customer)"),
+        connection.execute(_ADD_TICKET["sqlite"],
                            {"id": ticket.id, "body": body, "customer": customer})
 
 

@@ -1,11 +1,11 @@
 """Ticket operations: open a ticket, fire a workflow event. They flush, never commit: the
 request, CLI command or timer that calls them commits once, so the state change, its history
 row and the timers set by signal receivers commit together or not at all."""
-import uuid
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, bindparam, cast, func, insert, literal, select
+from sqlalchemy.orm import make_transient_to_detached, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketing.auth.models import Department, User
@@ -28,8 +28,6 @@ from workflows.tickets import EVENTS, INITIAL_STATE, KINDS, kind_of_state, respo
 FIRST_DEPARTMENT = {"consult": "operations", "repair": "dispatch", "complaint": "inspection"}
 TEXT_LIMIT = 4000
 VIP_PRIORITY = "high"  # the least priority a VIP customer's ticket gets
-_SET_NUMBER = (update(Ticket.__table__).where(Ticket.__table__.c.id == bindparam("ticket_id"))
-               .values(number=bindparam("number")))
 
 
 _DEPARTMENT_BY_CODE = select(Department).where(Department.code == bindparam("code"))
@@ -77,29 +75,82 @@ def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "no
         priority = VIP_PRIORITY  # key accounts take the priority channel (SPEC §7)
     now = utcnow()
     department = _department_by_code(FIRST_DEPARTMENT[kind])
-    ticket = Ticket(
-        number="T" + uuid.uuid4().hex[:23], kind=kind,  # replaced once the id is known
-        state=INITIAL_STATE[kind], priority=priority, channel=channel, customer=customer,
-        caller_phone=phone or (customer.phone_numbers[0] if customer and customer.phones else ""),
+    actor_id = getattr(actor, "id", None)
+    values = dict(
+        kind=kind, state=INITIAL_STATE[kind], priority=priority, channel=channel,
+        customer_id=customer.id if customer is not None else None,
+        caller_phone=phone or (customer.phone_numbers[0] if customer and customer.phones
+                               else ""),
         caller_name=(caller_name or (customer.name if customer else "")).strip(),
         category=(category or "").strip(), title=(title or "").strip(),
-        description=description.strip(), department=department,
-        created_by_id=getattr(actor, "id", None), created_at=now, updated_at=now)
-    db.session.add(ticket)
-    db.session.flush()
-    # Numbers read like the seed's: GD + day + the row id, unique because the id is. Set by
-    # a plain UPDATE, not through the ORM, so a new ticket is version 1, not 2.
-    number = f"GD{now:%Y%m%d}{ticket.id:07d}"
-    db.session.execute(_SET_NUMBER, {"ticket_id": ticket.id, "number": number})
-    set_committed_value(ticket, "number", number)
-    history = TicketEvent(ticket_id=ticket.id, at=now, actor_id=getattr(actor, "id", None),
-                          event="open", from_state=None, to_state=ticket.state,
-                          note=ticket.description[:500], data={"kind": kind,
-                                                               "channel": channel})
-    db.session.add(history)
-    ticket_opened.send(ticket, actor=actor, at=now)  # receivers' flush writes the history too
+        description=description.strip(),
+        department_id=department.id if department is not None else None,
+        created_by_id=actor_id, created_at=now, updated_at=now, **_NEW_TICKET_DEFAULTS)
+    ticket = _insert_ticket(values, now)
+    set_committed_value(ticket, "customer", customer)
+    set_committed_value(ticket, "department", department)
+    set_committed_value(ticket, "assignee", None)
+    if isinstance(actor, User) and object_session(actor) is db.session():
+        set_committed_value(ticket, "created_by", actor)
+    db.session.connection().execute(_INSERT_HISTORY, dict(
+        ticket_id=ticket.id, at=now, actor_id=actor_id, event="open", from_state=None,
+        to_state=ticket.state, note=ticket.description[:500],
+        data={"kind": kind, "channel": channel}))
+    ticket_opened.send(ticket, actor=actor, at=now)
     db.session.flush()
     return ticket
+
+
+# A new ticket's columns besides those open_ticket sets: all are given, so that the object
+# stands for the row as inserted (an omitted one would be read back on first use).
+_NEW_TICKET_DEFAULTS = dict(
+    fault_type=None, assignee_id=None, first_response_at=None, customer_verified_at=None,
+    suspended_from=None, suspended_at=None, suspension_approved=False, closed_at=None,
+    incident_ref=None, handling_note="", receipt_person="", customer_satisfaction=None,
+    reopen_count=0, version=1)
+_INSERT_HISTORY = TicketEvent.__table__.insert()
+_NEW_TICKET_ROW: dict = {}
+
+
+def _insert_ticket(values: dict, now) -> Ticket:
+    """Insert the ticket's row in one statement, then take the object into the session as
+    that row (no ORM flush: it cost more than the rest of opening a ticket).
+
+    Numbers read like the seed's: GD + the day + the id in at least seven digits, unique
+    because the id is. The database makes the number in the INSERT itself, where the id is
+    known: no second statement, and a new ticket is version 1."""
+    connection = db.session.connection()
+    stmt = _NEW_TICKET_ROW.get(connection.dialect.name)
+    if stmt is None:
+        stmt = _NEW_TICKET_ROW[connection.dialect.name] = _ticket_row_statement(
+            connection.dialect.name, tuple(values))
+    ticket_id, number = connection.execute(stmt, {**values, "day": f"{now:%Y%m%d}"}).one()
+    ticket = Ticket(id=ticket_id, number=number, **values)
+    make_transient_to_detached(ticket)
+    db.session.add(ticket)
+    return ticket
+
+
+def _ticket_row_statement(dialect: str, keys: tuple):
+    table = Ticket.__table__
+    day = bindparam("day", type_=String)
+    if dialect == "postgresql":
+        # The id drawn from the column's sequence once, in a subquery, and used twice.
+        new = select(func.nextval("tickets_id_seq").label("id")).subquery("new_id")
+        digits = cast(new.c.id, String)
+        number = literal("GD", String) + day + func.lpad(
+            digits, func.greatest(7, func.length(digits)), "0")
+        columns = [cast(bindparam(key), table.c[key].type) for key in keys]
+        return insert(table).from_select(
+            ["id", "number", *keys], select(new.c.id, number, *columns)).returning(
+            table.c.id, table.c.number)
+    # SQLite gives a new row the largest id plus one (an INTEGER PRIMARY KEY without
+    # AUTOINCREMENT), read here under the write lock the INSERT holds.
+    next_id = select(func.coalesce(func.max(table.c.id), 0) + 1).scalar_subquery()
+    number = literal("GD", String) + day + func.printf("%07d", next_id)
+    return insert(table).values(
+        {"number": number, **{key: bindparam(key, type_=table.c[key].type) for key in keys}}
+    ).returning(table.c.id, table.c.number)
 
 
 def event_text_limit(name: str) -> int:

@@ -63,7 +63,7 @@ def schedule_timers(rows: list[dict]) -> None:
     if stmt is None:
         stmt = _BATCH_INSERTS[dialect] = insert(Timer).on_conflict_do_nothing(
             index_elements=["dedupe_key"])
-    db.session.execute(stmt, rows)
+    db.session.connection().execute(stmt, rows)
 
 
 @dataclass(frozen=True)
@@ -294,10 +294,10 @@ event.listen(Session, "after_commit", _forget_rounds)
 event.listen(Session, "after_soft_rollback", _forget_rounds)
 
 
-def _new_clock(ticket, name: str, policy: PolicyTerms, minutes: int, now: datetime,
-               department_id: int | None = None) -> SlaClock:
+def _new_clock_row(ticket, name: str, policy: PolicyTerms, minutes: int, now: datetime,
+                   department_id: int | None = None) -> dict:
     cal = calendar_for(policy.calendar_id, now)
-    return SlaClock(
+    return dict(
         ticket_id=ticket.id, clock=name, round=ticket.reopen_count, policy_id=policy.id,
         calendar_id=policy.calendar_id,
         department_id=department_id if department_id is not None else ticket.department_id,
@@ -305,25 +305,43 @@ def _new_clock(ticket, name: str, policy: PolicyTerms, minutes: int, now: dateti
         level2_after_minutes=policy.level2_after_minutes,
         level3_after_minutes=policy.level3_after_minutes,
         started_at=now, resumed_at=now, due_at=add_business_minutes(now, minutes, cal),
-        segment=1, breached=False, business_minutes_used=0.0, escalation_level=0,
-        warned=False)
+        paused_at=None, stopped_at=None, segment=1, breached=False,
+        business_minutes_used=0.0, escalation_level=0, warned=False)
 
 
-def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> list[SlaClock]:
+class _NewClock:
+    """A clock just inserted, as its timers read it (the row's values and its id)."""
+
+    def __init__(self, clock_id: int, row: dict):
+        self.__dict__.update(row, id=clock_id)
+
+
+_INSERT_CLOCKS = core_insert(SlaClock.__table__).returning(SlaClock.__table__.c.id,
+                                                           sort_by_parameter_order=True)
+
+
+def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> list[int]:
     """Start clocks given as (name, policy, minutes, department_id), replacing any live
-    clock of the same name; one flush and one timer insert for all of them.
+    clock of the same name; one INSERT for the clocks and one for their timers. Returns the
+    new clocks' ids.
 
-    `live` is the ticket's live clocks when the caller knows them ({} for a new ticket)."""
+    `live` is the ticket's live clocks when the caller knows them ({} for a new ticket).
+    The rows go in without the ORM (its flush cost more than the rest of opening a
+    ticket); a later query in the transaction reads them like any other."""
     live = live_clocks(ticket) if live is None else live
-    for name, *_rest in specs:
-        if live.get(name) is not None:
-            stop_clock(live[name], now)
-    clocks = [_new_clock(ticket, name, policy, minutes, now, department_id)
-              for name, policy, minutes, department_id in specs]
-    db.session.add_all(clocks)
-    db.session.flush()
-    schedule_timers([row for clock in clocks for row in _clock_timer_rows(clock, now)])
-    return clocks
+    replaced = [live[name] for name, *_rest in specs if live.get(name) is not None]
+    for clock in replaced:
+        stop_clock(clock, now)
+    if replaced:
+        db.session.flush()  # one live clock of a name: the old one stops first
+    rows = [_new_clock_row(ticket, name, policy, minutes, now, department_id)
+            for name, policy, minutes, department_id in specs]
+    if not rows:
+        return []
+    ids = db.session.connection().execute(_INSERT_CLOCKS, rows).scalars().all()
+    schedule_timers([row for clock_id, clock in zip(ids, rows)
+                     for row in _clock_timer_rows(_NewClock(clock_id, clock), now)])
+    return list(ids)
 
 
 def _close_segment(clock: SlaClock, now: datetime) -> None:
