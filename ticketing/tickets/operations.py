@@ -90,8 +90,8 @@ def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "no
     set_committed_value(ticket, "customer", customer)
     set_committed_value(ticket, "department", department)
     set_committed_value(ticket, "assignee", None)
-    if isinstance(actor, User) and object_session(actor) is db.session():
-        set_committed_value(ticket, "created_by", actor)
+    if actor_id is None or (isinstance(actor, User) and object_session(actor) is db.session()):
+        set_committed_value(ticket, "created_by", actor if actor_id is not None else None)
     db.session.connection().execute(_INSERT_HISTORY, dict(
         ticket_id=ticket.id, at=now, actor_id=actor_id, event="open", from_state=None,
         to_state=ticket.state, note=ticket.description[:500],

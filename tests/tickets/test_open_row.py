@@ -1,0 +1,75 @@
+"""open_ticket writes the ticket's row without the ORM's flush: the object it returns must be
+that row, column for column, and its number must be GD + the day + the id."""
+from datetime import datetime, timezone
+
+from sqlalchemy import inspect, select, text
+
+from ticketing import clock
+from ticketing.extensions import db
+from ticketing.tickets.models import Ticket
+from ticketing.tickets.operations import fire_event, open_ticket
+from ticketing.timers.models import SlaClock, Timer
+
+COLUMNS = [column.key for column in Ticket.__table__.columns]
+
+
+def _open(**fields):
+    return open_ticket(None, kind=fields.pop("kind", "repair"), caller_phone="13900000001",
+                       description=fields.pop("description", "没有信号"), **fields)
+
+
+def test_the_object_stands_for_the_row_as_stored(app):
+    clock.freeze(datetime(2026, 3, 3, 8, 30, tzinfo=timezone.utc))
+    with app.app_context():
+        ticket = _open(title="无信号", category="signal")
+        # Nothing is left to read back: every column was given, none is expired.
+        state = inspect(ticket)
+        assert not (state.unloaded | state.expired_attributes) - {"history"}
+        given = {name: getattr(ticket, name) for name in COLUMNS}
+        assert given["number"] == f"GD20260303{ticket.id:07d}" and given["version"] == 1
+        db.session.commit()
+        db.session.expire_all()
+        stored = db.session.get(Ticket, ticket.id)
+        assert {name: getattr(stored, name) for name in COLUMNS} == given
+        assert stored.department.code == "dispatch"
+
+
+def test_numbers_follow_the_ids_and_a_new_ticket_moves_on_at_version_1(app):
+    clock.freeze(datetime(2026, 3, 4, 1, tzinfo=timezone.utc))
+    with app.app_context():
+        tickets = [_open() for _ in range(3)]
+        assert [t.number for t in tickets] == [f"GD20260304{t.id:07d}" for t in tickets]
+        # The version counter holds: a change made in the same transaction is version 2.
+        fire_event(None, tickets[0], "reclassify", {"to_kind": "consult", "reason": "来电实为咨询"})
+        db.session.commit()
+        assert db.session.scalar(select(Ticket.version).where(
+            Ticket.id == tickets[0].id)) == 2
+
+
+def test_a_rolled_back_opening_leaves_no_row_clock_or_timer(app):
+    with app.app_context():
+        ticket_id = _open().id
+        assert db.session.scalar(select(SlaClock.id).where(SlaClock.ticket_id == ticket_id))
+        db.session.rollback()
+        assert db.session.get(Ticket, ticket_id) is None
+        assert db.session.scalar(select(SlaClock.id).where(
+            SlaClock.ticket_id == ticket_id)) is None
+        assert db.session.scalar(select(Timer.id).where(Timer.ticket_id == ticket_id)) is None
+        # The next ticket takes the id back and its number says so.
+        again = _open()
+        assert again.number.endswith(f"{again.id:07d}")
+
+
+def test_an_id_past_seven_digits_keeps_all_its_digits(app, is_postgres):
+    with app.app_context():
+        if is_postgres:
+            db.session.execute(text("SELECT setval('tickets_id_seq', 12345677)"))
+        else:  # the next id is the largest plus one
+            first = _open()
+            db.session.execute(text("PRAGMA defer_foreign_keys = ON"))  # never committed
+            db.session.execute(text("UPDATE tickets SET id = 12345677 WHERE id = :id"),
+                               {"id": first.id})
+            db.session.expunge_all()
+        ticket = _open()
+        assert ticket.id == 12345678 and ticket.number.endswith("12345678")
+        assert len(ticket.number) == len("GD") + 8 + 8
