@@ -118,3 +118,36 @@ def test_a_valid_token_beside_a_session_acts_as_the_tokens_owner(client, auth, m
     auth.login(session_user.username)
     me = client.get("/api/v1/me", headers=_bearer(token)).get_json()
     assert me["username"] == token_user.username
+
+
+def test_a_token_request_reads_token_user_and_permissions_in_one_statement(
+        app, client, make_user):
+    """Every API call starts here: the token, its user and the user's permissions (the
+    union over several roles) come in one SELECT, and answer the permission checks."""
+    from sqlalchemy import event
+    user = make_user(["agent", "dispatcher"], "dispatch")
+    token = _issue(client, user.username).get_json()["token"]
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        board = client.get("/api/v1/dispatch/board", headers=_bearer(token))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert board.status_code == 200  # tickets.dispatch: the dispatcher role's
+    reads = [s for s in statements if s.startswith("SELECT") and (
+        "api_tokens" in s or "role_permissions" in s or "user_roles" in s)]
+    assert len(reads) == 1, reads
+    permissions = set(client.get("/api/v1/me", headers=_bearer(token)).get_json()[
+        "permissions"])
+    assert {"tickets.create", "tickets.dispatch"} <= permissions  # one from each role
+    # Without a role that grants it, the check refuses (the cache holds what was read).
+    agent = make_user("agent", "call_center")
+    agent_token = _issue(client, agent.username).get_json()["token"]
+    refused = client.get("/api/v1/dispatch/board", headers=_bearer(agent_token))
+    assert refused.status_code == 403
