@@ -192,10 +192,11 @@ def insert_rows(table, rows: list[dict]) -> None:
     connection.execute(text(
         f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
         f"FROM json_populate_recordset(NULL::{table.name}, CAST(:rows AS json))"),
-        {"rows": json.dumps(rows, default=_json_value)})
+        {"rows": json.dumps(rows, default=json_value)})
 
 
-def _json_value(value):
+def json_value(value):
+    """json.dumps default for the values rows hold: dates and times as ISO 8601."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -13,6 +13,7 @@ callback_surveyed signal: a done callback never changes).
 """
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,8 +22,9 @@ from flask import current_app, has_app_context
 from sqlalchemy import bindparam, delete, event, or_, select, text
 from sqlalchemy.orm import Session
 
+from ticketing.dbsetup import json_value
 from ticketing.extensions import db
-from ticketing.reports.models import KEY_COLUMNS, ReportDaily, ReportTicketFact
+from ticketing.reports.models import KEY_COLUMNS, MEASURES, ReportDaily, ReportTicketFact
 from ticketing.signals import callback_surveyed, ticket_opened, tickets_transitioned
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -127,22 +129,22 @@ def _before_commit(session: Session) -> None:
     if not (tickets or repairs or clocks or surveys):
         return
     deltas: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0, 0])
-    if tickets:
-        _refresh_facts(session, list(tickets.values()), deltas, opened)
+    facts = _refresh_facts(session, list(tickets.values()), deltas, opened) if tickets else []
     for ticket, at in repairs or ():
         _count_repair(session, ticket, at, deltas)
     for clock in (clocks or {}).values():
         _count_clock(session, clock, deltas)
     for callback, threshold in (surveys or {}).values():
         _count_survey(callback, threshold, deltas)
-    apply_deltas(session, deltas)
+    apply_deltas(session, deltas, facts)
 
 
 _FACTS_OF = select(ReportTicketFact.__table__).where(
     ReportTicketFact.__table__.c.ticket_id.in_(bindparam("ids", expanding=True)))
 
 
-def _refresh_facts(session: Session, tickets: list, deltas: dict, opened: set) -> None:
+def _refresh_facts(session: Session, tickets: list, deltas: dict, opened: set) -> list:
+    """Add the tickets' changed contributions to `deltas`; returns their new fact rows."""
     # Facts are written only here, at a commit: a ticket opened in this transaction has none.
     ids = [t.id for t in tickets if t.id not in opened]
     old = {}
@@ -164,9 +166,8 @@ def _refresh_facts(session: Session, tickets: list, deltas: dict, opened: set) -
         for key in _contributions(now):
             deltas[key][0] += 1
         changed.append({"ticket_id": ticket.id, **now})
-    if changed:
-        changed.sort(key=lambda row: row["ticket_id"])  # one lock order: no deadlock
-        session.connection().execute(_upsert(session, "facts"), changed)
+    changed.sort(key=lambda row: row["ticket_id"])  # one lock order: no deadlock
+    return changed
 
 
 _RESOLUTION_DUE = text(
@@ -223,16 +224,45 @@ def _count_survey(callback, threshold: int, deltas: dict) -> None:
     measures[3] += int(callback.result == "satisfied")
 
 
-def apply_deltas(session: Session, deltas: dict) -> None:
-    """Add {key: [n, minutes, with_sla, met]} to the daily sums (one upsert statement)."""
+def apply_deltas(session: Session, deltas: dict, facts: list = ()) -> None:
+    """Add {key: [n, minutes, with_sla, met]} to the daily sums, and write the tickets'
+    changed `facts` rows: one upsert statement each, or one for both on PostgreSQL."""
     # Sorted by key: two commits that touch the same sums lock them in the same order,
     # so they queue on PostgreSQL instead of deadlocking.
     rows = [{**dict(zip(KEY_COLUMNS, key)), "n": n, "minutes": minutes, "with_sla": with_sla,
              "met": met} for key, (n, minutes, with_sla, met) in sorted(deltas.items())
             if n or minutes or with_sla or met]
-    if not rows:
+    connection = session.connection()
+    if facts and rows and connection.dialect.name == "postgresql":
+        connection.execute(_pg_facts_and_sums(), {
+            "facts": json.dumps(facts, default=json_value),
+            "sums": json.dumps(rows, default=json_value)})
         return
-    session.connection().execute(_upsert(session, "daily"), rows)
+    if facts:
+        connection.execute(_upsert(session, "facts"), facts)
+    if rows:
+        connection.execute(_upsert(session, "daily"), rows)
+
+
+def _pg_facts_and_sums():
+    """PostgreSQL: both upserts in one statement (each round trip costs about as much as
+    the work), the rows of each passed as one JSON array and read in its order."""
+    stmt = _UPSERTS.get(("postgresql", "both"))
+    if stmt is None:
+        facts, sums = ("ticket_id", *_FACT_FIELDS), (*KEY_COLUMNS, *MEASURES)
+        stmt = _UPSERTS[("postgresql", "both")] = text(
+            f"WITH facts AS (INSERT INTO {ReportTicketFact.__tablename__} ({', '.join(facts)}) "
+            f"SELECT {', '.join(facts)} FROM json_populate_recordset("
+            f"NULL::{ReportTicketFact.__tablename__}, CAST(:facts AS json)) "
+            "ON CONFLICT (ticket_id) DO UPDATE SET "
+            + ", ".join(f"{name} = excluded.{name}" for name in _FACT_FIELDS) + ") "
+            f"INSERT INTO {ReportDaily.__tablename__} ({', '.join(sums)}) "
+            f"SELECT {', '.join(sums)} FROM json_populate_recordset("
+            f"NULL::{ReportDaily.__tablename__}, CAST(:sums AS json)) "
+            f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET "
+            + ", ".join(f"{name} = {ReportDaily.__tablename__}.{name} + excluded.{name}"
+                        for name in MEASURES))
+    return stmt
 
 
 _UPSERTS: dict[tuple[str, str], object] = {}
