@@ -73,3 +73,27 @@ def test_an_id_past_seven_digits_keeps_all_its_digits(app, is_postgres):
         ticket = _open()
         assert ticket.id == 12345678 and ticket.number.endswith("12345678")
         assert len(ticket.number) == len("GD") + 8 + 8
+
+
+def test_the_clocks_timers_are_those_the_clock_rules_make(app):
+    """On PostgreSQL the clocks and their timers go in as one statement, the timers' keys
+    and data written in SQL: they must be the rows _clock_timer_rows makes from the clocks
+    as stored (on SQLite they are made by it)."""
+    from ticketing.timers.clocks import _clock_timer_rows
+    now = datetime(2026, 3, 3, 2, tzinfo=timezone.utc)
+    clock.freeze(now)
+    with app.app_context():
+        ticket = _open(kind="complaint")
+        db.session.commit()
+        clocks = db.session.scalars(select(SlaClock).where(
+            SlaClock.ticket_id == ticket.id).order_by(SlaClock.id)).all()
+        assert {c.clock for c in clocks} >= {"response", "resolution"}
+        fields = ("ticket_id", "clock_id", "kind", "level", "due_at", "dedupe_key", "data",
+                  "status", "attempts")
+        expected = sorted((tuple(row[name] for name in fields)
+                           for c in clocks for row in _clock_timer_rows(c, now)),
+                          key=lambda row: row[5])
+        stored = sorted((tuple(getattr(t, name) for name in fields)
+                         for t in db.session.scalars(select(Timer).where(
+                             Timer.ticket_id == ticket.id))), key=lambda row: row[5])
+        assert stored == expected and len(stored) == len(clocks)

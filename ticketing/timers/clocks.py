@@ -7,15 +7,17 @@ from the start (warning at target - warn_before, level 1 at target, level 2 at t
 level2_after, level 3 at target + level3_after), so suspended time never counts."""
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (Integer, String, and_, bindparam, cast, event, func, insert as core_insert,
-                        literal, or_, select, update)
+                        literal, or_, select, text, update)
 from sqlalchemy.orm import Session
 
 from ticketing.clock import utcnow
+from ticketing.dbsetup import json_value
 from ticketing.extensions import db
 from ticketing.signals import ticket_opened, tickets_transitioned
 from ticketing.timers.models import SlaClock, Timer
@@ -181,8 +183,14 @@ def _clock_timer_rows(clock: SlaClock, now: datetime) -> list[dict]:
     return [_timer_row(kind=kind, level=level, ticket_id=clock.ticket_id, clock_id=clock.id,
                        due_at=add_business_minutes(now, max(offset - used, 0), cal),
                        data={"segment": clock.segment}, created_at=now,
-                       dedupe_key=f"sla:{clock.id}:{clock.segment}:{level}")
+                       dedupe_key=sla_timer_key(clock.id, clock.segment, level))
             for kind, level, offset in marks[:1]]
+
+
+def sla_timer_key(clock_id, segment, level) -> str:
+    """An SLA timer's dedupe key: one timer per clock, segment and ladder level (a resumed
+    clock's new segment gets new keys). _pg_clocks_with_timers writes the same in SQL."""
+    return f"sla:{clock_id}:{segment}:{level}"
 
 
 def next_mark_row(clock, step: dict, due_at: datetime, now: datetime) -> dict:
@@ -190,7 +198,7 @@ def next_mark_row(clock, step: dict, due_at: datetime, now: datetime) -> dict:
     return _timer_row(kind=step["kind"], level=step["level"], ticket_id=clock.ticket_id,
                       clock_id=clock.id, due_at=due_at, data={"segment": clock.segment},
                       created_at=now,
-                      dedupe_key=f"sla:{clock.id}:{clock.segment}:{step['level']}")
+                      dedupe_key=sla_timer_key(clock.id, clock.segment, step["level"]))
 
 
 # -- policies ----------------------------------------------------------------------------
@@ -320,10 +328,10 @@ _INSERT_CLOCKS = core_insert(SlaClock.__table__).returning(SlaClock.__table__.c.
                                                            sort_by_parameter_order=True)
 
 
-def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> list[int]:
+def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> None:
     """Start clocks given as (name, policy, minutes, department_id), replacing any live
-    clock of the same name; one INSERT for the clocks and one for their timers. Returns the
-    new clocks' ids.
+    clock of the same name; one INSERT for the clocks and one for their timers (one for
+    both on PostgreSQL).
 
     `live` is the ticket's live clocks when the caller knows them ({} for a new ticket).
     The rows go in without the ORM (its flush cost more than the rest of opening a
@@ -337,11 +345,46 @@ def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> list
     rows = [_new_clock_row(ticket, name, policy, minutes, now, department_id)
             for name, policy, minutes, department_id in specs]
     if not rows:
-        return []
-    ids = db.session.connection().execute(_INSERT_CLOCKS, rows).scalars().all()
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Each timer names its clock: the clock's id is known only inside the statement.
+        timers = [{"clock": row["clock"], "kind": timer["kind"], "level": timer["level"],
+                   "due_at": timer["due_at"]}
+                  for row in rows for timer in _clock_timer_rows(_NewClock(None, row), now)]
+        connection.execute(_pg_clocks_with_timers(tuple(rows[0])), {
+            "clocks": json.dumps(rows, default=json_value),
+            "timers": json.dumps(timers, default=json_value), "created_at": now})
+        return
+    ids = connection.execute(_INSERT_CLOCKS, rows).scalars().all()
     schedule_timers([row for clock_id, clock in zip(ids, rows)
                      for row in _clock_timer_rows(_NewClock(clock_id, clock), now)])
-    return list(ids)
+
+
+_CLOCKS_WITH_TIMERS: dict = {}
+
+
+def _pg_clocks_with_timers(columns: tuple):
+    """PostgreSQL: the clocks of one ticket and their timers in one statement (a round trip
+    costs about as much as the work). Keys and data as sla_timer_key and _clock_timer_rows
+    make them; a test holds the two to each other."""
+    stmt = _CLOCKS_WITH_TIMERS.get(columns)
+    if stmt is None:
+        names = ", ".join(columns)
+        stmt = _CLOCKS_WITH_TIMERS[columns] = text(
+            f"WITH new_clock AS (INSERT INTO sla_clocks ({names}) SELECT {names} "
+            "FROM json_populate_recordset(NULL::sla_clocks, CAST(:clocks AS json)) "
+            "RETURNING id, ticket_id, clock, segment) "
+            "INSERT INTO timers (ticket_id, clock_id, kind, level, due_at, status, attempts, "
+            "created_at, dedupe_key, data) "
+            "SELECT c.ticket_id, c.id, t.kind, t.level, t.due_at, 'pending', 0, :created_at, "
+            "'sla:' || c.id || ':' || c.segment || ':' || t.level, "
+            "json_build_object('segment', c.segment) "
+            "FROM new_clock AS c JOIN json_to_recordset(CAST(:timers AS json)) "
+            "AS t(clock text, kind text, level integer, due_at timestamptz) "
+            "ON t.clock = c.clock "
+            "ON CONFLICT (dedupe_key) DO NOTHING")
+    return stmt
 
 
 def _close_segment(clock: SlaClock, now: datetime) -> None:
@@ -413,7 +456,7 @@ def live_minutes_used(clock: SlaClock, now: datetime | None = None) -> float:
         clock.resumed_at, now, calendar_for(clock.calendar_id, now))
 
 
-def start_named_clocks(ticket, names, now: datetime, live: dict | None = None) -> list:
+def start_named_clocks(ticket, names, now: datetime, live: dict | None = None) -> None:
     """Start the named clocks that run for the ticket's kind (workflows.tickets.CLOCKS),
     with the deadlines of the policy that matches it."""
     names = [name for name in names if ticket.kind in CLOCKS[name]["kinds"]]
@@ -432,7 +475,7 @@ def start_named_clocks(ticket, names, now: datetime, live: dict | None = None) -
         if policy is not None:
             specs.append(("complaint_limit", policy, policy.complaint_limit_minutes,
                           ticket.department_id))
-    return start_clocks(ticket, specs, now, live) if specs else []
+    start_clocks(ticket, specs, now, live)
 
 
 def _named(which, live: dict) -> list[str]:
