@@ -15,9 +15,13 @@ from ticketing.forms import attach_errors, show_every_error
 
 
 class unit_of_work:  # noqa: N801  (used like a function: `with unit_of_work(form) as work`)
-    def __init__(self, form=None, aliases: dict | None = None):
+    def __init__(self, form=None, aliases: dict | None = None, keep_loaded: bool = False):
         self.form = form
         self.aliases = aliases
+        # Keep the objects as written after the commit (not expired): an answer shaped from
+        # them after the commit costs no reload, and nothing is shaped while SQLite's one
+        # write lock is held.
+        self.keep_loaded = keep_loaded
         self.ok = False
         self.refused: InvalidInput | None = None
 
@@ -26,11 +30,16 @@ class unit_of_work:  # noqa: N801  (used like a function: `with unit_of_work(for
 
     def __exit__(self, exc_type, exc, _traceback) -> bool:
         if exc_type is None:
+            session = db.session()
+            expire, session.expire_on_commit = session.expire_on_commit, \
+                session.expire_on_commit and not self.keep_loaded
             try:
-                db.session.commit()
+                session.commit()
             except BaseException:
-                db.session.rollback()
+                session.rollback()
                 raise
+            finally:
+                session.expire_on_commit = expire
             self.ok = True
             return False
         db.session.rollback()
