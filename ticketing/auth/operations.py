@@ -13,6 +13,7 @@ from ticketing.auth.permissions import DEFAULT_ROLES, all_permissions, default_p
 from ticketing.clock import utcnow
 from ticketing.errors import ApiError, InvalidInput
 from ticketing.extensions import db
+from ticketing.kept import keep, kept
 
 # Departments of SPEC §1 (code, name, English name, kind).
 DEFAULT_DEPARTMENTS = [
@@ -51,6 +52,22 @@ def role_by_name(name: str) -> Role | None:
 
 def department_by_code(code: str) -> Department | None:
     return db.session.scalar(select(Department).where(Department.code == code))
+
+
+def department_id_of(code: str) -> int | None:
+    """The id of the department with this code, from a copy kept per process (every new
+    ticket and every transfer to a department by code asks)."""
+    return kept("department_ids").get(code)
+
+
+def _department_ids() -> dict[str, int]:
+    return dict(db.session.execute(select(Department.code, Department.id)).all())
+
+
+# A code is permanent once made and departments are never deleted: only a new department
+# changes the mapping, and it moves the count and the newest id.
+keep("department_ids", load=_department_ids,
+     aggregates=(func.count(Department.id), func.max(Department.id)), watch=(Department,))
 
 
 def validate_password(password: str) -> list[str]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import make_transient_to_detached, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketing.auth.models import Department, User
+from ticketing.auth.operations import department_id_of
 from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.dbsetup import insert_rows
@@ -28,15 +29,6 @@ from workflows.tickets import EVENTS, INITIAL_STATE, KINDS, kind_of_state, respo
 FIRST_DEPARTMENT = {"consult": "operations", "repair": "dispatch", "complaint": "inspection"}
 TEXT_LIMIT = 4000
 VIP_PRIORITY = "high"  # the least priority a VIP customer's ticket gets
-
-
-_DEPARTMENT_BY_CODE = select(Department).where(Department.code == bindparam("code"))
-
-
-def _department_by_code(code: str) -> Department | None:
-    # No autoflush: a half-applied transition flushed here would bump the version twice.
-    with db.session.no_autoflush:
-        return db.session.scalar(_DEPARTMENT_BY_CODE, {"code": code})
 
 
 def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "normal",
@@ -74,7 +66,9 @@ def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "no
             PRIORITIES.index(priority) < PRIORITIES.index(VIP_PRIORITY):
         priority = VIP_PRIORITY  # key accounts take the priority channel (SPEC §7)
     now = utcnow()
-    department = _department_by_code(FIRST_DEPARTMENT[kind])
+    department_id = department_id_of(FIRST_DEPARTMENT[kind])
+    # Read before the first write (SQLite's write lock is held from there to the commit).
+    department = db.session.get(Department, department_id) if department_id else None
     actor_id = getattr(actor, "id", None)
     values = dict(
         kind=kind, state=INITIAL_STATE[kind], priority=priority, channel=channel,
@@ -84,7 +78,7 @@ def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "no
         caller_name=(caller_name or (customer.name if customer else "")).strip(),
         category=(category or "").strip(), title=(title or "").strip(),
         description=description.strip(),
-        department_id=department.id if department is not None else None,
+        department_id=department_id,
         created_by_id=actor_id, created_at=now, updated_at=now, **_NEW_TICKET_DEFAULTS)
     ticket = _insert_ticket(values, now, note=values["description"][:500],
                             data={"kind": kind, "channel": channel})
@@ -242,8 +236,10 @@ def _department_for(rule: str, ticket: Ticket, fields: dict) -> int | None:
     if rule.startswith("field:"):
         return fields[rule[6:]]
     code = rule[1:] if rule.startswith("@") else FIRST_DEPARTMENT[ticket.kind]
-    department = _department_by_code(code)
-    return department.id if department is not None else ticket.department_id
+    # No autoflush: a half-applied transition flushed here would bump the version twice.
+    with db.session.no_autoflush:
+        department_id = department_id_of(code)
+    return department_id if department_id is not None else ticket.department_id
 
 
 def _value_for(source: str, fields: dict, now, current):
