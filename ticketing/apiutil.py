@@ -29,6 +29,13 @@ class Parser(FlaskParser):
 class ApiBlueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema, *args, **kwargs):
+        """As flask-smorest's, with a schema class made into its instance once: given the
+        class, webargs built a new schema (copying every field) for each request."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
+
     def errors(self, *statuses, conflict_schema=None):
         """Document the error answers an endpoint can give, all in the one error shape
         (`conflict_schema`: a richer ApiErrorSchema for its 409s)."""

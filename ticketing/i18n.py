@@ -1,9 +1,23 @@
 """Language per user (Chinese or English), else the browser's preference."""
+from functools import lru_cache
+
+from babel import Locale
 from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """The request's locale, as a Locale made once per language (Flask-Babel parsed the
+    code again for every request, a tenth of a millisecond)."""
+    return _locale(_select_locale_code())
+
+
+@lru_cache(maxsize=None)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+def _select_locale_code() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # scheduler, sweeps, CLI: the configured default
         return current_app.config["BABEL_DEFAULT_LOCALE"]
