@@ -33,3 +33,4 @@ def test_a_rolled_back_department_is_known_to_no_one(app):
         assert department_id_of("gone_team") is not None  # this transaction sees its own
         db.session.rollback()
         assert department_id_of("gone_team") is None
+

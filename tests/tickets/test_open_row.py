@@ -4,7 +4,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import inspect, select, text
 
-from ticketing import clock
+from ticketing import clock, create_app
+from ticketing.auth.models import Department
+from ticketing.auth.operations import save_department
 from ticketing.extensions import db
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.operations import fire_event, open_ticket
@@ -97,3 +99,20 @@ def test_the_clocks_timers_are_those_the_clock_rules_make(app):
                          for t in db.session.scalars(select(Timer).where(
                              Timer.ticket_id == ticket.id))), key=lambda row: row[5])
         assert stored == expected and len(stored) == len(clocks)
+
+
+def test_a_renamed_department_is_shown_renamed_by_the_next_new_ticket(app, api):
+    """A new ticket's department comes from the kept copy: an edit made by another process
+    (a rename) moves the copy's stamp, and the next answer carries the new name."""
+    before = api.open(kind="repair")["department"]
+    other = create_app(dict(app.config))
+    with other.app_context():
+        dispatch = db.session.get(Department, before["id"])
+        save_department(dispatch, code=dispatch.code, name="调度中心（新）", name_en="Dispatch HQ",
+                        kind=dispatch.kind, active=True)
+        db.session.commit()
+        db.engine.dispose()
+    after = api.open(kind="repair")["department"]
+    assert after["id"] == before["id"] and after["name"] == "调度中心（新）"
+    with app.app_context():
+        assert db.session.get(Department, before["id"]).revision >= 1

@@ -41,6 +41,7 @@ class Department(db.Model):
     name_en: Mapped[str] = mapped_column(String(100), default="")
     kind: Mapped[str] = mapped_column(String(20), default="other")
     active: Mapped[bool] = mapped_column(default=True)
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")  # edits (kept.py)
 
     def display_name(self, locale: str | None) -> str:
         return self.name_en if (locale or "").startswith("en") and self.name_en else self.name

@@ -9,7 +9,7 @@ from sqlalchemy.orm import make_transient_to_detached, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketing.auth.models import Department, User
-from ticketing.auth.operations import department_id_of
+from ticketing.auth.operations import department_id_of, kept_department
 from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.dbsetup import insert_rows
@@ -67,8 +67,7 @@ def open_ticket(actor, *, kind: str, channel: str = "phone", priority: str = "no
         priority = VIP_PRIORITY  # key accounts take the priority channel (SPEC §7)
     now = utcnow()
     department_id = department_id_of(FIRST_DEPARTMENT[kind])
-    # Read before the first write (SQLite's write lock is held from there to the commit).
-    department = db.session.get(Department, department_id) if department_id else None
+    department = kept_department(department_id) if department_id else None
     actor_id = getattr(actor, "id", None)
     values = dict(
         kind=kind, state=INITIAL_STATE[kind], priority=priority, channel=channel,
