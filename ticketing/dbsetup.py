@@ -40,7 +40,8 @@ def configure_engine_events(engine: Engine, lock_timeout_ms: int = 3000,
 # (creation p99 281 ms against 12 ms for a one-row insert). This app's connections queue on
 # an advisory lock of a file beside the database instead, taken just before a transaction's
 # first write (pysqlite begins a transaction there) and released at its commit or rollback:
-# a waiting writer looks again within a quarter of a millisecond and then takes SQLite's lock at once.
+# a waiting writer looks again within a quarter of a millisecond and then takes SQLite's
+# lock at once.
 # Anything else writing the file (the sqlite3 shell, a script) still meets SQLite's own lock.
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN")
