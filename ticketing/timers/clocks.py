@@ -324,8 +324,10 @@ class _NewClock:
         self.__dict__.update(row, id=clock_id)
 
 
+# One multi-row INSERT: each row comes back with its name (a ticket's new clocks have
+# different names), whatever the order the database returns them in.
 _INSERT_CLOCKS = core_insert(SlaClock.__table__).returning(SlaClock.__table__.c.id,
-                                                           sort_by_parameter_order=True)
+                                                           SlaClock.__table__.c.clock)
 
 
 def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> None:
@@ -356,9 +358,9 @@ def start_clocks(ticket, specs, now: datetime, live: dict | None = None) -> None
             "clocks": json.dumps(rows, default=json_value),
             "timers": json.dumps(timers, default=json_value), "created_at": now})
         return
-    ids = connection.execute(_INSERT_CLOCKS, rows).scalars().all()
-    schedule_timers([row for clock_id, clock in zip(ids, rows)
-                     for row in _clock_timer_rows(_NewClock(clock_id, clock), now)])
+    ids = dict((name, clock_id) for clock_id, name in connection.execute(_INSERT_CLOCKS, rows))
+    schedule_timers([row for clock in rows
+                     for row in _clock_timer_rows(_NewClock(ids[clock["clock"]], clock), now)])
 
 
 _CLOCKS_WITH_TIMERS: dict = {}
