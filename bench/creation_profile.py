@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Ticket creation in process, timed and optionally profiled (issue 14): `open_ticket` +
+commit, and `POST /api/v1/tickets` through the Flask test client with a bearer token, each
+on a fresh scratch database built by the migrations and the demo's reference data.
+
+    python bench/creation_profile.py --db sqlite --tickets 2000
+    python bench/creation_profile.py --db postgresql --what api --profile   # pyinstrument
+    python bench/creation_profile.py --db sqlite --statements               # one creation's SQL
+
+Prints the mean milliseconds per creation after 50 warm-up ones (with --profile, the
+pyinstrument tree first; its own overhead roughly doubles the figures)."""
+from __future__ import annotations
+
+import argparse
+import time
+
+import common
+from seed import prepare
+
+
+def _open_ticket_loop(app, tickets: int):
+    from sqlalchemy import select
+    from ticketing.auth.models import User
+    from ticketing.extensions import db
+    from ticketing.tickets.operations import open_ticket
+    with app.app_context():
+        actor_id = db.session.scalar(select(User.id).where(User.username == "admin"))
+
+    def create(n: int) -> float:
+        with app.app_context():
+            actor = db.session.get(User, actor_id)
+            started = time.perf_counter()
+            open_ticket(actor, kind="consult", caller_phone="13900000000",
+                        description=f"压测工单 {n}：客户来电反映信号问题")
+            db.session.commit()
+            return time.perf_counter() - started
+    return create
+
+
+def _api_loop(app):
+    client = app.test_client()
+    token = client.post("/api/v1/tokens", json={"username": "agent",
+                                                "password": common.PASSWORD}).get_json()
+    headers = {"Authorization": "Bearer " + token["token"]}
+
+    def create(n: int) -> float:
+        started = time.perf_counter()
+        response = client.post("/api/v1/tickets", headers=headers, json={
+            "kind": ("consult", "repair", "complaint")[n % 3],
+            "caller_phone": f"13900000{n % 100:02d}",
+            "description": f"压测工单 {n}：客户来电反映信号问题"})
+        if response.status_code != 201:
+            raise RuntimeError(response.get_data(as_text=True)[:300])
+        return time.perf_counter() - started
+    return create
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--what", choices=("open", "api"), default="open")
+    parser.add_argument("--tickets", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--statements", action="store_true")
+    args = parser.parse_args()
+    prepare(common.reset_database(args.db))
+    app = common.make_app(args.db)
+    create = _api_loop(app) if args.what == "api" else _open_ticket_loop(app, args.tickets)
+    for n in range(50):
+        create(n)
+    if args.statements:
+        from sqlalchemy import event
+        from ticketing.extensions import db
+        with app.app_context():
+            engine = db.engine
+        seen = []
+        event.listen(engine, "before_cursor_execute",
+                     lambda _c, _cur, statement, *_a: seen.append(" ".join(statement.split())))
+        create(0)
+        print(f"{len(seen)} statements:")
+        print("\n".join(f"  {s[:110]}" for s in seen))
+        return
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+        profiler = Profiler(interval=0.0002)
+        profiler.start()
+    seconds = sum(create(n) for n in range(args.tickets))
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=False, color=False))
+    print(f"{args.what} [{args.db}]: {seconds / args.tickets * 1000:.3f} ms per creation "
+          f"({args.tickets} after 50 warm-up)")
+
+
+if __name__ == "__main__":
+    main()
