@@ -52,26 +52,44 @@ def keep(name: str, *, aggregates, load: Callable[[], object], watch=(),
 def kept(name: str):
     """The kept value of `name`, loaded again only when the stamp moved. The stamp is asked
     once per transaction (a page may compute a hundred deadlines)."""
-    info = db.session.info
-    entry = info.get(_IN_TRANSACTION)
+    entry = db.session.info.get(_IN_TRANSACTION)
     if entry is None:
         session = db.session()
         if session.autoflush:  # as an ORM query would: this transaction's edits count
             session.flush()
-        stamp = tuple(session.connection().execute(_stamp_statement()).one())
-        if info.get(_CHANGED):
-            entry = {"stamp": stamp, "values": {}}
-        else:
-            shared = _shared()
-            with _lock:
-                entry = shared.get("entry")
-                if entry is None or entry["stamp"] != stamp:
-                    entry = shared["entry"] = {"stamp": stamp, "values": {}}
-        info[_IN_TRANSACTION] = entry
+        entry = _enter(tuple(session.connection().execute(_stamp_statement()).one()))
     values = entry["values"]
     if name not in values:
         values[name] = _kinds[name].load()
     return values[name]
+
+
+def stamp_columns() -> list:
+    """The stamp as columns another query of a transaction's start can carry (a request's
+    token lookup does): pass what they read to `take_stamp`, and the transaction's first
+    use of kept configuration asks nothing more."""
+    return list(_stamp_statement().selected_columns)
+
+
+def take_stamp(values) -> None:
+    """The stamp read by a query of this transaction (`stamp_columns`), before any change."""
+    if db.session.info.get(_IN_TRANSACTION) is None and not db.session.info.get(_CHANGED):
+        _enter(tuple(values))
+
+
+def _enter(stamp: tuple) -> dict:
+    """This transaction's copies under `stamp`: the shared ones if the stamp is theirs."""
+    info = db.session.info
+    if info.get(_CHANGED):
+        entry = {"stamp": stamp, "values": {}}
+    else:
+        shared = _shared()
+        with _lock:
+            entry = shared.get("entry")
+            if entry is None or entry["stamp"] != stamp:
+                entry = shared["entry"] = {"stamp": stamp, "values": {}}
+    info[_IN_TRANSACTION] = entry
+    return entry
 
 
 def forget_kept() -> None:

@@ -116,3 +116,27 @@ def test_a_renamed_department_is_shown_renamed_by_the_next_new_ticket(app, api):
     assert after["id"] == before["id"] and after["name"] == "调度中心（新）"
     with app.app_context():
         assert db.session.get(Department, before["id"]).revision >= 1
+
+
+def test_an_api_creation_reads_only_its_token_before_writing(app, api):
+    """A creation request's one read is its bearer token, which brings the user, their
+    permissions and the kept configuration's stamp along; the department comes from the kept
+    copy. Everything after it writes (SQLite holds its one write lock from the first write
+    to the commit, so reads are kept before it)."""
+    from sqlalchemy import event
+    api.open(kind="repair")  # the kept copies are loaded once per process
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split())[:60])
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        api.open(kind="complaint")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert len(reads) == 1 and "api_tokens" in reads[0], statements
+    assert statements[0] == reads[0]
