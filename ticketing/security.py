@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ticketing.apiutil import MAX_ID
 from ticketing.auth.models import ApiToken, LoginSession, User
+from ticketing.auth.tokens import find_valid_token
 from ticketing.clock import utcnow
 from ticketing.edge import init_edge
 from ticketing.errors import ApiError
@@ -145,7 +146,7 @@ def _user_from_token(req):
     token_text = _bearer_token(req)
     if not token_text:
         return None
-    token = ApiToken.find_valid(token_text)
+    token = find_valid_token(token_text)
     if token is None or not token.user.active:
         return None
     g.authenticated_by_token = True

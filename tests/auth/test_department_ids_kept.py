@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from ticketing import create_app
 from ticketing.auth.models import Department
-from ticketing.auth.operations import department_id_of, save_department
+from ticketing.auth.departments import department_id_of
+from ticketing.auth.operations import save_department
 from ticketing.extensions import db
 
 

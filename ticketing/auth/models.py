@@ -9,15 +9,12 @@ from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (CheckConstraint, Column, ForeignKey, String, Table, Text, bindparam,
                         select)
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
-from sqlalchemy.sql.functions import FunctionElement
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ticketing.clock import utcnow
 from ticketing.db import Base
 from ticketing.extensions import db
-from ticketing.kept import stamp_columns, take_stamp
 
 DEPARTMENT_KINDS = ("call_center", "operations", "inspection", "repair", "repair_team",
                     "callback", "supervision", "dispatch", "management", "other")
@@ -173,20 +170,6 @@ class ApiToken(db.Model):
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
 
-    @classmethod
-    def find_valid(cls, token: str) -> "ApiToken | None":
-        """The token, its user, and the user's permissions (which every API request asks
-        for next), in one statement, with the stamp of the kept configuration."""
-        found = db.session.execute(_token_with_permissions(),
-                                   {"token_hash": cls.hash(token)}).one_or_none()
-        if found is None or not found[0].is_valid():
-            return None
-        row, permissions, *stamp = found
-        take_stamp(stamp)  # the configuration stamp came along (ticketing.kept)
-        if "_permissions" not in row.user.__dict__:  # as User.permissions keeps them
-            row.user.__dict__["_permissions"] = set(filter(None, (permissions or "").split(",")))
-        return row
-
     def is_valid(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None
                                             or self.expires_at > utcnow())
@@ -253,35 +236,3 @@ class AuditEntry(db.Model):
 __all__ = ["Department", "Role", "RolePermission", "User", "ApiToken", "LoginSession",
            "LoginFailure", "AuditEntry", "user_roles", "DEPARTMENT_KINDS", "AUDIT_ACTIONS"]
 
-
-class _comma_list(FunctionElement):
-    """The values of a column joined by commas (an aggregate)."""
-    type = String()
-    inherit_cache = True
-
-
-@compiles(_comma_list)
-def _comma_list_sqlite(element, compiler, **kw):
-    return "group_concat(%s, ',')" % compiler.process(element.clauses, **kw)
-
-
-@compiles(_comma_list, "postgresql")
-def _comma_list_postgresql(element, compiler, **kw):
-    return "string_agg(%s, ',')" % compiler.process(element.clauses, **kw)
-
-
-_TOKEN_QUERY: list = [None, None]  # the stamp's columns it carries, the statement
-
-
-def _token_with_permissions():
-    """Built on first use, when every area has registered its kept configuration."""
-    stamp = stamp_columns()
-    if _TOKEN_QUERY[0] != len(stamp):
-        _TOKEN_QUERY[1] = select(
-            ApiToken,
-            select(_comma_list(RolePermission.permission))
-            .join(user_roles, user_roles.c.role_id == RolePermission.role_id)
-            .where(user_roles.c.user_id == ApiToken.user_id).correlate(ApiToken)
-            .scalar_subquery(), *stamp).where(ApiToken.token_hash == bindparam("token_hash"))
-        _TOKEN_QUERY[0] = len(stamp)
-    return _TOKEN_QUERY[1]

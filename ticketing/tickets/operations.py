@@ -9,7 +9,7 @@ from sqlalchemy.orm import make_transient_to_detached, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketing.auth.models import Department, User
-from ticketing.auth.operations import department_id_of, kept_department
+from ticketing.auth.departments import department_id_of, kept_department
 from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
 from ticketing.dbsetup import insert_rows
