@@ -81,3 +81,29 @@ def test_the_app_uses_the_queue_on_a_sqlite_file_only():
     assert queued["pool_pre_ping"] is True and "connect_args" not in options
     for uri in ("sqlite://", "sqlite:///:memory:", "postgresql+psycopg://u@h/db"):
         assert dbsetup.sqlite_engine_options(uri, options) == options
+
+
+def test_a_writer_checkpoints_the_log_itself_after_leaving_the_queue(path):
+    """SQLite's automatic checkpoint ran inside a commit, holding the queue through its
+    fsyncs; this app's connections turn it off and checkpoint every CHECKPOINT_EVERY of
+    their commits, after leaving the queue."""
+    conn = _connect(path)
+
+    def rows_in_the_database_file():  # not in the log: the file as it is on disk
+        disk = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            return disk.execute("SELECT count(*) FROM rows").fetchone()[0]
+        except sqlite3.OperationalError:  # the table itself is still only in the log
+            return 0
+        finally:
+            disk.close()
+
+    for n in range(dbsetup.CHECKPOINT_EVERY - 1):
+        conn.execute("INSERT INTO rows (who) VALUES (?)", (f"w{n}",))
+        conn.commit()
+    assert rows_in_the_database_file() == 0  # all in the log so far
+    conn.execute("INSERT INTO rows (who) VALUES ('last')")
+    conn.commit()
+    assert rows_in_the_database_file() == dbsetup.CHECKPOINT_EVERY
+    assert not conn._queued  # the queue was left before the checkpoint
+    conn.close()
