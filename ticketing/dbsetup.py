@@ -9,6 +9,8 @@ from datetime import date, datetime
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from ticketing.extensions import db
 
@@ -207,9 +209,29 @@ def insert_rows(table, rows: list[dict]) -> None:
         return
     columns = ", ".join(rows[0])
     connection.execute(text(
-        f"INSERT INTO {table.name} ({columns}) SELECT {columns} "
-        f"FROM json_populate_recordset(NULL::{table.name}, CAST(:rows AS json))"),
+        f"INSERT INTO {table.name} ({columns}) {json_rows(table.name, rows[0], 'rows')}"),
         {"rows": json.dumps(rows, default=json_value)})
+
+
+def json_rows(table_name: str, columns, parameter: str) -> str:
+    """PostgreSQL: a SELECT of `columns` from the rows of `table_name` passed as one JSON
+    array in `:parameter` (json.dumps with json_value), in the array's order."""
+    names = ", ".join(columns)
+    return (f"SELECT {names} FROM json_populate_recordset("
+            f"NULL::{table_name}, CAST(:{parameter} AS json))")
+
+
+def as_loaded(model, values: dict):
+    """The row `values` (every column) as an object of the session, as if a query had
+    loaded it, without one: the one the session holds already, if any."""
+    session = db.session()
+    held = session.identity_map.get(identity_key(model, values["id"]))
+    if held is not None:
+        return held
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
 
 
 def json_value(value):

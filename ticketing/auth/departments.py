@@ -1,10 +1,9 @@
 """Departments kept per process (ticketing.kept): every new ticket and every transfer to a
 department by code reads one, and a code is permanent once made."""
 from sqlalchemy import func, select
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
 
 from ticketing.auth.models import Department
+from ticketing.dbsetup import as_loaded
 from ticketing.extensions import db
 from ticketing.kept import keep, kept
 
@@ -17,17 +16,9 @@ def department_id_of(code: str) -> int | None:
 
 def kept_department(department_id: int) -> Department | None:
     """The department as an object of this session, made from the kept copy without a
-    query (Session.merge with load=False), or the one the session already holds."""
-    session = db.session()
-    held = session.identity_map.get(identity_key(Department, department_id))
-    if held is not None:
-        return held
+    query, or the one the session already holds."""
     values = kept("departments")[1].get(department_id)
-    if values is None:
-        return None
-    copy = Department(**values)
-    make_transient_to_detached(copy)
-    return session.merge(copy, load=False)
+    return as_loaded(Department, values) if values is not None else None
 
 
 _DEPARTMENT_COLUMNS = ("id", "code", "name", "name_en", "kind", "active", "revision")

@@ -6,13 +6,12 @@ rows read (no ORM load: its joined loading cost more than the query), the user's
 department comes from the kept copy."""
 from sqlalchemy import String, bindparam, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.functions import FunctionElement
 
 from ticketing.auth.departments import kept_department
 from ticketing.auth.models import ApiToken, RolePermission, User, user_roles
+from ticketing.dbsetup import as_loaded
 from ticketing.extensions import db
 from ticketing.kept import stamp_columns, take_stamp
 
@@ -24,12 +23,12 @@ def find_valid_token(token: str) -> ApiToken | None:
     if found is None:
         return None
     values = found._mapping
-    row = _as_loaded(ApiToken, {column.key: values[f"t_{column.key}"]
+    row = as_loaded(ApiToken, {column.key: values[f"t_{column.key}"]
                                 for column in ApiToken.__table__.columns})
     if not row.is_valid():
         return None
     take_stamp([values[f"s_{n}"] for n in range(_TOKEN_QUERY[0])])
-    user = _as_loaded(User, {column.key: values[f"u_{column.key}"]
+    user = as_loaded(User, {column.key: values[f"u_{column.key}"]
                              for column in User.__table__.columns})
     set_committed_value(row, "user", user)
     if "_permissions" not in user.__dict__:  # as User.permissions keeps them
@@ -39,19 +38,6 @@ def find_valid_token(token: str) -> ApiToken | None:
         set_committed_value(user, "department", kept_department(user.department_id)
                             if user.department_id else None)
     return row
-
-
-def _as_loaded(model, values: dict):
-    """The row as an object of the session, as if a query had loaded it (the one the
-    session holds already, if any)."""
-    session = db.session()
-    held = session.identity_map.get(identity_key(model, values["id"]))
-    if held is not None:
-        return held
-    obj = model(**values)
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
 
 
 class _comma_list(FunctionElement):

@@ -22,7 +22,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import bindparam, delete, event, or_, select, text
 from sqlalchemy.orm import Session
 
-from ticketing.dbsetup import json_value
+from ticketing.dbsetup import json_rows, json_value
 from ticketing.extensions import db
 from ticketing.reports.models import KEY_COLUMNS, MEASURES, ReportDaily, ReportTicketFact
 from ticketing.signals import callback_surveyed, ticket_opened, tickets_transitioned
@@ -250,17 +250,16 @@ def _pg_facts_and_sums():
     stmt = _UPSERTS.get(("postgresql", "both"))
     if stmt is None:
         facts, sums = ("ticket_id", *_FACT_FIELDS), (*KEY_COLUMNS, *MEASURES)
+        fact_table, daily_table = ReportTicketFact.__tablename__, ReportDaily.__tablename__
         stmt = _UPSERTS[("postgresql", "both")] = text(
-            f"WITH facts AS (INSERT INTO {ReportTicketFact.__tablename__} ({', '.join(facts)}) "
-            f"SELECT {', '.join(facts)} FROM json_populate_recordset("
-            f"NULL::{ReportTicketFact.__tablename__}, CAST(:facts AS json)) "
+            f"WITH facts AS (INSERT INTO {fact_table} ({', '.join(facts)}) "
+            f"{json_rows(fact_table, facts, 'facts')} "
             "ON CONFLICT (ticket_id) DO UPDATE SET "
             + ", ".join(f"{name} = excluded.{name}" for name in _FACT_FIELDS) + ") "
-            f"INSERT INTO {ReportDaily.__tablename__} ({', '.join(sums)}) "
-            f"SELECT {', '.join(sums)} FROM json_populate_recordset("
-            f"NULL::{ReportDaily.__tablename__}, CAST(:sums AS json)) "
+            f"INSERT INTO {daily_table} ({', '.join(sums)}) "
+            f"{json_rows(daily_table, sums, 'sums')} "
             f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET "
-            + ", ".join(f"{name} = {ReportDaily.__tablename__}.{name} + excluded.{name}"
+            + ", ".join(f"{name} = {daily_table}.{name} + excluded.{name}"
                         for name in MEASURES))
     return stmt
 

@@ -5,14 +5,14 @@ from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import String, bindparam, cast, func, insert, literal, select
-from sqlalchemy.orm import make_transient_to_detached, object_session
+from sqlalchemy.orm import object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketing.auth.models import Department, User
 from ticketing.auth.departments import department_id_of, kept_department
 from ticketing.errors import InvalidInput
 from ticketing.clock import utcnow
-from ticketing.dbsetup import insert_rows
+from ticketing.dbsetup import as_loaded, insert_rows
 from ticketing.customers.models import Customer
 from ticketing.customers.operations import normalise_phone
 from ticketing.errors import Conflict
@@ -124,10 +124,7 @@ def _insert_ticket(values: dict, now, *, note: str, data: dict) -> Ticket:
     ticket_id, number = connection.execute(stmt, params).one()
     if dialect != "postgresql":
         connection.execute(_INSERT_HISTORY, {"ticket_id": ticket_id, **first})
-    ticket = Ticket(id=ticket_id, number=number, **values)
-    make_transient_to_detached(ticket)
-    db.session.add(ticket)
-    return ticket
+    return as_loaded(Ticket, {"id": ticket_id, "number": number, **values})
 
 
 def _ticket_row_statement(dialect: str, keys: tuple):

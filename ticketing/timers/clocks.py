@@ -17,7 +17,7 @@ from sqlalchemy import (Integer, String, and_, bindparam, cast, event, func, ins
 from sqlalchemy.orm import Session
 
 from ticketing.clock import utcnow
-from ticketing.dbsetup import json_value
+from ticketing.dbsetup import json_rows, json_value
 from ticketing.extensions import db
 from ticketing.signals import ticket_opened, tickets_transitioned
 from ticketing.timers.models import SlaClock, Timer
@@ -372,10 +372,9 @@ def _pg_clocks_with_timers(columns: tuple):
     make them; a test holds the two to each other."""
     stmt = _CLOCKS_WITH_TIMERS.get(columns)
     if stmt is None:
-        names = ", ".join(columns)
         stmt = _CLOCKS_WITH_TIMERS[columns] = text(
-            f"WITH new_clock AS (INSERT INTO sla_clocks ({names}) SELECT {names} "
-            "FROM json_populate_recordset(NULL::sla_clocks, CAST(:clocks AS json)) "
+            f"WITH new_clock AS (INSERT INTO sla_clocks ({', '.join(columns)}) "
+            f"{json_rows('sla_clocks', columns, 'clocks')} "
             "RETURNING id, ticket_id, clock, segment) "
             "INSERT INTO timers (ticket_id, clock_id, kind, level, due_at, status, attempts, "
             "created_at, dedupe_key, data) "
