@@ -6,9 +6,12 @@ on a fresh scratch database built by the migrations and the demo's reference dat
     python bench/creation_profile.py --db sqlite --tickets 2000
     python bench/creation_profile.py --db postgresql --what api --profile   # pyinstrument
     python bench/creation_profile.py --db sqlite --statements               # one creation's SQL
+    python bench/creation_profile.py --db postgresql --driver    # time inside the driver
 
 Prints the mean milliseconds per creation after 50 warm-up ones (with --profile, the
-pyinstrument tree first; its own overhead roughly doubles the figures)."""
+pyinstrument tree first; its own overhead roughly doubles the figures; with --driver, also the
+part spent inside the database driver's execute, commit and ping calls: SQLite's own work, or
+PostgreSQL's round trips, which no change to our Python can remove)."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +19,8 @@ import time
 
 import common
 from seed import prepare
+
+TIMING = [False]  # inside the timed part of a creation: --driver counts only these calls
 
 
 def _open_ticket_loop(app, tickets: int):
@@ -30,9 +35,11 @@ def _open_ticket_loop(app, tickets: int):
         with app.app_context():
             actor = db.session.get(User, actor_id)
             started = time.perf_counter()
+            TIMING[0] = True
             open_ticket(actor, kind="consult", caller_phone="13900000000",
                         description=f"压测工单 {n}：客户来电反映信号问题")
             db.session.commit()
+            TIMING[0] = False
             return time.perf_counter() - started
     return create
 
@@ -45,10 +52,12 @@ def _api_loop(app):
 
     def create(n: int) -> float:
         started = time.perf_counter()
+        TIMING[0] = True
         response = client.post("/api/v1/tickets", headers=headers, json={
             "kind": ("consult", "repair", "complaint")[n % 3],
             "caller_phone": f"13900000{n % 100:02d}",
             "description": f"压测工单 {n}：客户来电反映信号问题"})
+        TIMING[0] = False
         if response.status_code != 201:
             raise RuntimeError(response.get_data(as_text=True)[:300])
         return time.perf_counter() - started
@@ -62,6 +71,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--driver", action="store_true")
     args = parser.parse_args()
     prepare(common.reset_database(args.db))
     app = common.make_app(args.db)
@@ -80,6 +90,7 @@ def main() -> None:
         print(f"{len(seen)} statements:")
         print("\n".join(f"  {s[:110]}" for s in seen))
         return
+    in_driver = _time_driver_calls(app) if args.driver else None
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
@@ -91,6 +102,36 @@ def main() -> None:
         print(profiler.output_text(unicode=False, color=False))
     print(f"{args.what} [{args.db}]: {seconds / args.tickets * 1000:.3f} ms per creation "
           f"({args.tickets} after 50 warm-up)")
+    if in_driver is not None:
+        print(f"  of which inside the driver: {in_driver[0] / args.tickets * 1000:.3f} ms "
+              f"({in_driver[1] / args.tickets:.1f} calls per creation)")
+
+
+def _time_driver_calls(app) -> list:
+    """Wrap the dialect's calls into the DB-API driver (execute, commit, ping) with a clock:
+    [seconds inside them, number of calls]."""
+    from ticketing.extensions import db
+    with app.app_context():
+        dialect = db.engine.dialect
+    totals = [0.0, 0]
+
+    def timed(name):
+        original = getattr(dialect, name)
+
+        def call(*args, **kwargs):
+            if not TIMING[0]:
+                return original(*args, **kwargs)
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                totals[0] += time.perf_counter() - started
+                totals[1] += 1
+        setattr(dialect, name, call)
+    for name in ("do_execute", "do_executemany", "do_execute_no_params", "do_commit",
+                 "do_rollback", "do_ping"):
+        timed(name)
+    return totals
 
 
 if __name__ == "__main__":

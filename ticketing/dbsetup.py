@@ -228,7 +228,10 @@ def as_loaded(model, values: dict):
     held = session.identity_map.get(identity_key(model, values["id"]))
     if held is not None:
         return held
-    obj = model(**values)
+    # The mapper's bare instance with the row put straight into its __dict__, as a query's
+    # loader does: the constructor's per-attribute events cost more than the row's INSERT.
+    obj = model.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
     make_transient_to_detached(obj)
     session.add(obj)
     return obj

@@ -21,7 +21,8 @@ from ticketing.tickets.permissions import can_fire_event, can_open_ticket, can_v
 from ticketing.tickets.schemas import (HistorySchema, ScreenPopResultSchema, ScreenPopSchema,
                                        TicketCreateSchema, TicketDetailSchema, TicketPageSchema,
                                        TicketQuerySchema, TransitionResultSchema,
-                                       TransitionSchema, WorkflowSchema, dump_ticket_rows)
+                                       TransitionSchema, WorkflowSchema, dump_ticket_detail,
+                                       dump_ticket_rows)
 from ticketing.unit import unit_of_work
 from workflows.machine import ticket_workflow
 from workflows.tickets import KINDS, LEAVES
@@ -39,7 +40,7 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
     return ticket
 
 
-_DETAIL = TicketDetailSchema()  # made once: building a schema copies its fields
+_HISTORY = HistorySchema()  # made once: building a schema copies its fields
 
 
 @blp.route("/tickets", methods=["POST"])
@@ -61,7 +62,7 @@ def create_ticket(data):
             calls.call_opened_ticket(call, ticket)
     # Shaped after the commit from the objects as written (kept loaded: no reload of the
     # ticket, its creator and their roles), so not while SQLite's write lock is held.
-    return jsonify(_DETAIL.dump(ticket)), 201, {
+    return jsonify(dump_ticket_detail(current_user, ticket)), 201, {
         "Location": url_for("tickets_api.get_ticket", ticket_id=ticket.id)}
 
 
@@ -84,7 +85,7 @@ def list_tickets(args):
 @permission_required("tickets.view")
 def get_ticket(ticket_id):
     """One ticket with the events you may fire on it now (404 if you may not see it)."""
-    return _ticket_or_404(ticket_id)
+    return jsonify(dump_ticket_detail(current_user, _ticket_or_404(ticket_id)))
 
 
 @blp.route("/tickets/<int:ticket_id>/transitions", methods=["POST"])
@@ -111,7 +112,8 @@ def fire_transition(data, ticket_id):
     except StaleDataError:
         # Someone committed a change between our read and our write: show the fresh state.
         raise ops.stale_ticket(db.session.get(Ticket, ticket_id)) from None
-    return {"ticket": ticket, "history": history}
+    return jsonify({"ticket": dump_ticket_detail(current_user, ticket),
+                    "history": _HISTORY.dump(history)})
 
 
 @blp.route("/tickets/<int:ticket_id>/history", methods=["GET"])
