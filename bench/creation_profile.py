@@ -7,11 +7,15 @@ on a fresh scratch database built by the migrations and the demo's reference dat
     python bench/creation_profile.py --db postgresql --what api --profile   # pyinstrument
     python bench/creation_profile.py --db sqlite --statements               # one creation's SQL
     python bench/creation_profile.py --db postgresql --driver    # time inside the driver
+    python bench/creation_profile.py --without search,reports,clocks   # what each part costs
 
 Prints the mean milliseconds per creation after 50 warm-up ones (with --profile, the
 pyinstrument tree first; its own overhead roughly doubles the figures; with --driver, also the
 part spent inside the database driver's execute, commit and ping calls: SQLite's own work, or
-PostgreSQL's round trips, which no change to our Python can remove)."""
+PostgreSQL's round trips, which no change to our Python can remove). --without disconnects,
+in this process only, the named areas' receivers of a new ticket (its search row, its report
+facts, its SLA clocks and timers): an experiment, to see what each costs; the product never
+runs so)."""
 from __future__ import annotations
 
 import argparse
@@ -72,9 +76,12 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true")
     parser.add_argument("--driver", action="store_true")
+    parser.add_argument("--without", default="",
+                        help="comma-separated: search, reports, clocks")
     args = parser.parse_args()
     prepare(common.reset_database(args.db))
     app = common.make_app(args.db)
+    _disconnect_opening_receivers(set(filter(None, args.without.split(","))))
     create = _api_loop(app) if args.what == "api" else _open_ticket_loop(app, args.tickets)
     for n in range(50):
         create(n)
@@ -105,6 +112,20 @@ def main() -> None:
     if in_driver is not None:
         print(f"  of which inside the driver: {in_driver[0] / args.tickets * 1000:.3f} ms "
               f"({in_driver[1] / args.tickets:.1f} calls per creation)")
+
+
+AREAS = {"search": "ticketing.search", "reports": "ticketing.reports",
+         "clocks": "ticketing.timers"}
+
+
+def _disconnect_opening_receivers(areas: set) -> None:
+    from ticketing.signals import ticket_opened
+    unknown = areas - set(AREAS)
+    if unknown:
+        raise SystemExit(f"--without: unknown area(s) {', '.join(sorted(unknown))}")
+    for receiver in list(ticket_opened.receivers.values()):
+        if any(receiver.__module__.startswith(AREAS[area]) for area in areas):
+            ticket_opened.disconnect(receiver)
 
 
 def _time_driver_calls(app) -> list:
