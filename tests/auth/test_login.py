@@ -104,7 +104,8 @@ def test_an_inactive_user_cannot_log_in(app, client, auth, make_user):
 
 
 def test_deactivating_a_user_ends_their_open_session(app, make_user):
-    admin, agent = make_user("admin", username="boss"), make_user("agent", username="leaver")
+    make_user("admin", username="boss")
+    agent = make_user("agent", username="leaver")
     admin_client, agent_client = app.test_client(), app.test_client()
     agent_client.post("/login", data={"username": "leaver", "password": PASSWORD})
     assert agent_client.get("/customers").status_code == 200

@@ -153,8 +153,8 @@ def test_search_says_so_when_nothing_matches(client, two_customers):
 
 def test_markup_typed_into_a_customer_is_shown_as_text_on_search_and_detail(client, agent):
     evil = "<script>alert(1)</script>"
-    cid = _create(client, name=f"王{evil}", address=f"<img src=x onerror=alert(2)>",
-                  notes=evil, area=f'"><b>x</b>')
+    cid = _create(client, name=f"王{evil}", address="<img src=x onerror=alert(2)>",
+                  notes=evil, area='"><b>x</b>')
     client.post(f"/customers/{cid}/edit", data={**FORM, "name": f"王{evil}", "notes": evil,
                                                 "address": "<i>changed</i>", "version": "1"})
     for path in (f"/customers/{cid}", "/customers?q=KH100001", f"/customers/{cid}/edit"):

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from ticketing import clock
 from ticketing.customers.operations import normalise_phone
 from ticketing.extensions import db
-from ticketing.tickets.models import Ticket
 from ticketing.tickets.operations import fire_event, open_ticket
 from ticketing.timers.sweep import sweep_due_timers
 
