@@ -24,8 +24,8 @@ from ticketing.tickets.forms import NewTicketForm, choice, event_form
 from ticketing.tickets.models import Ticket
 from ticketing.tickets.operations import VIP_PRIORITY, fire_event, open_ticket
 from ticketing.tickets.permissions import (allowed_events_for, can_fire_event, can_open_ticket,
-                                           can_see_all_departments, can_view_ticket,
-                                           ordered_events, unavailable_events_for)
+                                           can_see_all_departments, can_view_ticket, event_choices,
+                                           ordered_events)
 from ticketing.tickets.refusals import describe_workflow_error
 from ticketing.unit import unit_of_work
 from ticketing.templating import short_datetime_formatter
@@ -236,7 +236,8 @@ def _render_ticket(ticket: Ticket, failed: tuple | None = None, status: int = 20
     page can take any more, shown read-only so it is not lost."""
     cache: dict = {}
     actions = []
-    for event in ordered_events(allowed_events_for(current_user, ticket)):
+    allowed, unavailable = event_choices(current_user._get_current_object(), ticket)
+    for event in ordered_events(allowed):
         if failed and failed[0] == event:
             form = failed[1]
         else:
@@ -246,7 +247,7 @@ def _render_ticket(ticket: Ticket, failed: tuple | None = None, status: int = 20
     sections = [s for s in (fn(ticket) for fn in wiring().ticket_sections) if s]
     history = ticket.history
     return render_template("tickets/detail.html", ticket=ticket, actions=actions,
-                           unavailable=unavailable_events_for(current_user, ticket),
+                           unavailable=unavailable,
                            history=history, names=_timeline_names(history),
                            sections=sections, notice=notice, unsent=unsent or [],
                            long_text=LONG_TEXT), status
