@@ -44,7 +44,8 @@ class Ticket(db.Model):
         # "mine": assigned to me / opened by me (two branches, see queries._newest_first).
         Index("ix_tickets_assignee_created", "assignee_id", "created_at", "id"),
         Index("ix_tickets_created_by_created", "created_by_id", "created_at", "id"),
-        # The dispatch board: open work orders of one state, oldest first (issue 17).
+        # The dispatch board: open work orders of one state, oldest first (issue 17); and
+        # every other lookup by state (a state-only index would repeat its first column).
         Index("ix_tickets_state_created", "state", "created_at", "id"),
         # "unassigned": the department's tickets nobody holds.
         Index("ix_tickets_department_unassigned", "department_id", "created_at", "id",
@@ -55,7 +56,7 @@ class Ticket(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(40), index=True)
+    state: Mapped[str] = mapped_column(String(40))  # ix_tickets_state_created leads with it
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     channel: Mapped[str] = mapped_column(String(10), default="phone")
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
