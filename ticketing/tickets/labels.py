@@ -101,7 +101,7 @@ GUARD_REASONS = {
 
 def guard_reasons(guards, fallback) -> list[str]:
     reasons = [str(GUARD_REASONS[g]) for g in guards if g in GUARD_REASONS]
-    return list(dict.fromkeys(reasons)) or list(fallback)
+    return list(dict.fromkeys(reasons)) or [str(message) for message in fallback]
 
 
 def history_note(row) -> str:

@@ -125,26 +125,31 @@ def ordered_events(events, ticket=None) -> list[str]:
 
 
 def event_choices(user, ticket) -> tuple[list[str], list[dict]]:
-    """What the user may do on the ticket now, with the workflow asked once:
-
-    - the events they may fire: the state allows them, the ticket passes their guards (what
-      the user will type is checked when it is sent) and the user's roles grant them; in the
-      workflow's order;
-    - the events they could fire in this state but the ticket rules out now, with why
-      (translated): [{"event", "reasons", "guards"}]."""
+    """allowed_events_for and unavailable_events_for with the workflow asked once (a ticket's
+    page and its API answer show both)."""
     ruled_out = ticket_workflow.unavailable_events(ticket)
-    allowed = [e for e in ticket_workflow.allowed_events(ticket.state)
-               if e not in ruled_out and can_fire_event(user, ticket, e)]
-    unavailable = [{"event": event, "guards": guards,
-                    "reasons": guard_reasons(guards, messages)}
-                   for event, (messages, guards) in ruled_out.items()
-                   if can_fire_event(user, ticket, event)]
-    return allowed, unavailable
+    return _allowed(user, ticket, ruled_out), _unavailable(user, ticket, ruled_out)
 
 
 def allowed_events_for(user, ticket) -> list[str]:
-    return event_choices(user, ticket)[0]
+    """Events this user may fire on the ticket now: the state allows them, the ticket passes
+    their guards (what the user will type is checked when it is sent) and the user's roles
+    grant them; in the workflow's usual-path order."""
+    return _allowed(user, ticket, ticket_workflow.unavailable_events(ticket))
 
 
 def unavailable_events_for(user, ticket) -> list[dict]:
-    return event_choices(user, ticket)[1]
+    """Events the user could fire in this state but the ticket rules out now, with why
+    (translated): [{"event", "reasons", "guards"}]."""
+    return _unavailable(user, ticket, ticket_workflow.unavailable_events(ticket))
+
+
+def _allowed(user, ticket, ruled_out: dict) -> list[str]:
+    return [e for e in ticket_workflow.allowed_events(ticket.state)
+            if e not in ruled_out and can_fire_event(user, ticket, e)]
+
+
+def _unavailable(user, ticket, ruled_out: dict) -> list[dict]:
+    return [{"event": event, "guards": guards, "reasons": guard_reasons(guards, messages)}
+            for event, (messages, guards) in ruled_out.items()
+            if can_fire_event(user, ticket, event)]

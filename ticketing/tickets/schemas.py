@@ -204,10 +204,7 @@ def dump_ticket_detail(user, ticket) -> dict:
     the two."""
     user = getattr(user, "_get_current_object", lambda: user)()
     item = dump_ticket_rows([ticket])[0]
-    item["allowed_events"], unavailable = event_choices(user, ticket)
-    item["unavailable_events"] = [{"event": e["event"], "guards": list(e["guards"]),
-                                   "reasons": [str(r) for r in e["reasons"]]}
-                                  for e in unavailable]
+    item["allowed_events"], item["unavailable_events"] = event_choices(user, ticket)
     return item
 
 
